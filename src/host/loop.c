@@ -42,6 +42,7 @@ struct host_loop {
     int wakefd;
     atomic_int stop_requested;
     bool no_pwait2; /* the kernel lacks epoll_pwait2: wait in milliseconds */
+    bool running;   /* inside host_loop_run (no nesting) */
 
     struct host_loop_fd *fds;
     size_t nfds, fds_cap;
@@ -429,10 +430,8 @@ static void host_loop_dispatch(struct host_loop *l, const struct epoll_event *ev
     }
 }
 
-int host_loop_run(struct host_loop *l, uint64_t deadline)
+static int host_loop_run_iterations(struct host_loop *l, uint64_t deadline)
 {
-    if (l == NULL)
-        return UMPTCP_ERR_INVAL;
     struct epoll_event evs[HOST_LOOP_MAX_EVENTS];
     for (;;) {
         if (atomic_exchange(&l->stop_requested, 0) != 0) {
@@ -455,4 +454,16 @@ int host_loop_run(struct host_loop *l, uint64_t deadline)
             return n;
         host_loop_dispatch(l, evs, n);
     }
+}
+
+int host_loop_run(struct host_loop *l, uint64_t deadline)
+{
+    if (l == NULL)
+        return UMPTCP_ERR_INVAL;
+    if (l->running)
+        return UMPTCP_ERR_STATE;
+    l->running = true;
+    int rc = host_loop_run_iterations(l, deadline);
+    l->running = false;
+    return rc;
 }

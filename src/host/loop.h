@@ -68,8 +68,9 @@ int host_loop_timer_cancel(struct host_loop *l, uint64_t id);
 
 /* Runs until host_loop_stop() or until the clock reaches deadline (absolute ns;
  * HOST_TIME_NONE = no deadline). Returns HOST_LOOP_STOPPED, HOST_LOOP_DEADLINE or a
- * negative error (epoll failure). A stop requested before the call ends it at once; each
- * stop request ends one run. */
+ * negative error: UMPTCP_ERR_STATE when called from inside a callback of the same loop, or
+ * an epoll failure. A stop requested before the call ends it at once; each stop request
+ * ends one run. */
 int host_loop_run(struct host_loop *l, uint64_t deadline);
 /* Asks the running (or next) host_loop_run() to return. Async-signal-safe and thread-safe:
  * call it from a SIGINT handler. Keeps errno. */

@@ -147,6 +147,27 @@ static void test_stop_before_run(void **state)
     assert_int_equal(host_loop_run(l, host_clock_now() + 10 * MS), HOST_LOOP_DEADLINE);
 }
 
+struct nested_ctx {
+    struct host_loop *loop;
+    int rc;
+};
+
+static void on_nested_run(void *user, uint64_t now)
+{
+    struct nested_ctx *n = user;
+    n->rc = host_loop_run(n->loop, now + 10 * MS);
+}
+
+static void test_nested_run_refused(void **state)
+{
+    struct host_loop *l = *state;
+    struct nested_ctx n = {l, 1};
+    uint64_t t0 = host_clock_now();
+    assert_int_equal(host_loop_timer_add(l, t0, on_nested_run, &n, NULL), UMPTCP_OK);
+    assert_int_equal(host_loop_run(l, t0 + 5 * MS), HOST_LOOP_DEADLINE);
+    assert_int_equal(n.rc, UMPTCP_ERR_STATE);
+}
+
 static void test_deadline_ends_run(void **state)
 {
     struct host_loop *l = *state;
@@ -497,6 +518,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_from_callback, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_stop_before_run, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_deadline_ends_run, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_nested_run_refused, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_stop_from_signal_handler, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_pipe_read_callback, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_write_interest, setup_loop, teardown_loop),
