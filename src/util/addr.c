@@ -7,9 +7,12 @@
 size_t umptcp_addr_len(const umptcp_addr *a)
 {
     switch (a->family) {
-    case UMPTCP_AF_INET: return 4;
-    case UMPTCP_AF_INET6: return 16;
-    default: return 0;
+    case UMPTCP_AF_INET:
+        return 4;
+    case UMPTCP_AF_INET6:
+        return 16;
+    default:
+        return 0;
     }
 }
 

@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
-static inline uint16_t be16_get(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t be16_get(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
 
 static inline uint32_t be32_get(const uint8_t *p)
 {

@@ -27,7 +27,10 @@ bool tu_have_command(const char *name)
     return system(cmd) == 0;
 }
 
-bool tu_is_root(void) { return geteuid() == 0; }
+bool tu_is_root(void)
+{
+    return geteuid() == 0;
+}
 
 int tu_run(const char *cmd, char *out, size_t outlen)
 {
