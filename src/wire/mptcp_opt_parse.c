@@ -111,6 +111,8 @@ static size_t dss_base_length(const struct wire_dss *d)
 
 static int parse_dss(const uint8_t *p, size_t len, struct wire_dss *d)
 {
+    if (len < 4) /* the flags byte */
+        return UMPTCP_ERR_BAD_LENGTH;
     uint8_t f = p[3];
     d->has_ack = f & WIRE_DSS_FLAG_A;
     d->ack64 = f & WIRE_DSS_FLAG_a;

@@ -11,10 +11,22 @@
 #include "wire/mptcp_opt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint64_t KEY_A = 0x0123456789abcdefull;
 static const uint64_t KEY_B = 0xfedcba9876543210ull;
+
+/* Parses a heap copy of exactly len bytes, so that ASan sees any read past the option. */
+static int parse_exact(const uint8_t *bytes, size_t len, struct wire_mptcp_opt *out)
+{
+    uint8_t *copy = malloc(len > 0 ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, bytes, len);
+    int r = wire_mptcp_parse(copy, len, out);
+    free(copy);
+    return r;
+}
 
 /* Writes o, checks the size and every refusal of a short buffer, parses it back (equal),
  * writes the parsed struct again (same bytes), and checks that every truncation fails. */
@@ -39,7 +51,8 @@ static void roundtrip(const struct wire_mptcp_opt *o, int expected_len, uint8_t 
     assert_memory_equal(buf, again, (size_t)expected_len);
 
     for (int k = 0; k < expected_len; k++)
-        assert_int_equal(wire_mptcp_parse(buf, (size_t)k, &p), UMPTCP_ERR_TRUNCATED);
+        assert_int_equal(parse_exact(buf, (size_t)k, &p), UMPTCP_ERR_TRUNCATED);
+    assert_int_equal(parse_exact(buf, (size_t)expected_len, &p), expected_len);
     /* Bytes after the option are not part of it. */
     assert_int_equal(wire_mptcp_parse(buf, sizeof(buf), &p), expected_len);
     if (out_bytes != NULL)
@@ -280,6 +293,7 @@ static void test_dss_all_flag_combinations(void **state)
                     continue;
                 uint8_t b[40] = {0x1e, (uint8_t)bad, 0x20, (uint8_t)flags};
                 assert_int_equal(wire_mptcp_parse(b, sizeof(b), &p), UMPTCP_ERR_BAD_LENGTH);
+                assert_int_equal(parse_exact(b, (size_t)bad, &p), UMPTCP_ERR_BAD_LENGTH);
             }
         }
     }
@@ -537,6 +551,8 @@ static void test_wrong_lengths(void **state)
                                : UMPTCP_ERR_BAD_LENGTH;
                 assert_int_equal(wire_mptcp_parse(b, sizeof(b), &o), want);
                 assert_int_equal(o.subtype, len >= 3 ? subtypes[s] : 0);
+                if (len >= 2)
+                    assert_int_equal(parse_exact(b, (size_t)len, &o), want);
             }
         }
     }
