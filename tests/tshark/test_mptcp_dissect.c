@@ -267,7 +267,11 @@ static void add_other_cases(struct case_list *l)
         struct pkt_case *c = add_case(l, WIRE_MPTCP_MP_PRIO, WIRE_TCP_ACK);
         c->opt.u.prio.backup = b;
     }
-    struct pkt_case *c = add_case(l, WIRE_MPTCP_MP_FAIL, WIRE_TCP_ACK);
+    struct pkt_case *c = add_case(l, WIRE_MPTCP_MP_PRIO, WIRE_TCP_ACK); /* v0 form */
+    c->opt.u.prio = (struct wire_mp_prio){.backup = true, .has_addr_id = true, .addr_id = 6};
+    c = add_case(l, WIRE_MPTCP_MP_EXPERIMENTAL, WIRE_TCP_ACK);
+    c->opt.u.exp = (struct wire_mp_experimental){.nibble = 3, .len = 3, .data = {1, 2, 3}};
+    c = add_case(l, WIRE_MPTCP_MP_FAIL, WIRE_TCP_ACK);
     c->opt.u.fail.dsn = 0xfedcba9876543210ull;
     c = add_case(l, WIRE_MPTCP_MP_FASTCLOSE, WIRE_TCP_ACK);
     c->opt.u.fastclose.rcv_key = 0x0011223344556677ull;
@@ -429,7 +433,7 @@ static void expect_join(struct expect *e, const struct wire_mp_join *j)
         setf(e, F_TRUNCHMAC, "%" PRIu64, be64_of(j->hmac));
 }
 
-static void expect_dss(struct expect *e, const struct wire_dss *d, int len)
+static void expect_dss(struct expect *e, const struct wire_dss *d)
 {
     unsigned flags = (d->has_ack ? WIRE_DSS_FLAG_A : 0) | (d->ack64 ? WIRE_DSS_FLAG_a : 0) |
                      (d->has_map ? WIRE_DSS_FLAG_M : 0) | (d->dsn64 ? WIRE_DSS_FLAG_m : 0) |
@@ -454,7 +458,6 @@ static void expect_dss(struct expect *e, const struct wire_dss *d, int len)
     if (d->csum_present) {
         e->check[F_OPTIONS] = true;
         snprintf(e->val[F_OPTIONS], VAL_LEN, "%04x", d->csum);
-        (void)len;
     }
 }
 
@@ -485,6 +488,10 @@ static void expect_other(struct expect *e, const struct wire_mptcp_opt *o)
     case WIRE_MPTCP_MP_PRIO:
         setf(e, F_FLAGS, "0x%02x", 0x50 | (o->u.prio.backup ? 1 : 0));
         setf(e, F_BACKUP, "%d", o->u.prio.backup);
+        if (o->u.prio.has_addr_id)
+            setf(e, F_ADDRID, "%u", o->u.prio.addr_id);
+        break;
+    case WIRE_MPTCP_MP_EXPERIMENTAL: /* opaque: only the subtype and length */
         break;
     case WIRE_MPTCP_MP_FAIL:
         setf(e, F_RAWDSN, "%" PRIu64, o->u.fail.dsn);
@@ -522,7 +529,7 @@ static void build_expect(const struct pkt_case *c, struct expect *e)
         expect_join(e, &c->opt.u.join);
         break;
     case WIRE_MPTCP_DSS:
-        expect_dss(e, &c->opt.u.dss, len);
+        expect_dss(e, &c->opt.u.dss);
         break;
     case WIRE_MPTCP_ADD_ADDR:
         expect_add_addr(e, &c->opt.u.add_addr);
