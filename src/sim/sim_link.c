@@ -179,6 +179,8 @@ static bool sim_link_middlebox(struct sim_link *l, struct sim_packet *p, uint64_
         v = sim_verdict_drop(); /* a hook that breaks the length bound loses the packet */
     else
         p->len = mp.len;
+    if (!l->up)
+        v = sim_verdict_drop(); /* the hook took its own link down */
     switch (v.kind) {
     case SIM_VERDICT_PASS:
         return true;
@@ -192,7 +194,7 @@ static bool sim_link_middlebox(struct sim_link *l, struct sim_packet *p, uint64_
     }
     case SIM_VERDICT_DROP:
     default:
-        sim_link_drop(l, p, SIM_DROP_MIDDLEBOX);
+        sim_link_drop(l, p, l->up ? SIM_DROP_MIDDLEBOX : SIM_DROP_DOWN);
         return false;
     }
 }

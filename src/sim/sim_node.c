@@ -160,16 +160,17 @@ int sim_node_send(struct sim_node *n, int ifindex, const uint8_t *pkt, size_t le
     struct sim_iface *ifc = sim_node_iface(n, ifindex);
     if (ifc == NULL)
         return UMPTCP_ERR_NOTFOUND;
+    struct sim_link *out = ifc->out;
     n->counters.tx_packets++;
     n->counters.tx_bytes += len;
     if (n->pcap != NULL)
         umptcp_pcap_write(n->pcap, sim_world_now(n->world), pkt, len);
-    if (ifc->out == NULL) {
+    if (out == NULL) {
         n->counters.tx_no_link++;
         sim_node_trace_drop(n, ifindex, SIM_DROP_NO_LINK, pkt, len);
         return UMPTCP_OK;
     }
-    return sim_link_transmit(ifc->out, pkt, len);
+    return sim_link_transmit(out, pkt, len);
 }
 
 void sim_node_deliver(struct sim_node *n, int ifindex, const uint8_t *pkt, size_t len, uint64_t now)

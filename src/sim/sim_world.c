@@ -26,6 +26,7 @@ struct sim_world {
     sim_trace_fn trace;
     void *trace_user;
     bool stop;
+    bool running;
     int error;
     uint64_t event_limit;
     uint64_t events;
@@ -123,11 +124,8 @@ void sim_world_fail(struct sim_world *w, int err)
     w->stop = true;
 }
 
-int sim_world_run(struct sim_world *w, uint64_t time_limit)
+static int sim_world_loop(struct sim_world *w, uint64_t time_limit)
 {
-    if (w == NULL)
-        return UMPTCP_ERR_INVAL;
-    w->stop = false;
     uint64_t run_events = 0;
     for (;;) {
         if (w->error != 0)
@@ -149,6 +147,19 @@ int sim_world_run(struct sim_world *w, uint64_t time_limit)
         w->events++;
         t->fire(t, w->queue.now);
     }
+}
+
+int sim_world_run(struct sim_world *w, uint64_t time_limit)
+{
+    if (w == NULL)
+        return UMPTCP_ERR_INVAL;
+    if (w->running)
+        return UMPTCP_ERR_STATE; /* called from inside a callback */
+    w->stop = false;
+    w->running = true;
+    int rc = sim_world_loop(w, time_limit);
+    w->running = false;
+    return rc;
 }
 
 static void sim_user_event_unlink(struct sim_world *w, struct sim_user_event *e)

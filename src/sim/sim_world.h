@@ -84,7 +84,8 @@ uint64_t sim_world_seed(const struct sim_world *w);
 /* Runs events in time order until none is left at or before time_limit (absolute ns), until
  * a callback calls sim_world_stop, or until the event budget is spent. Returns an
  * enum sim_run_result, or a negative UMPTCP_ERR_* when the simulator itself failed (e.g.
- * out of memory while scheduling), which also ends the run. May be called again to go on. */
+ * out of memory while scheduling), which also ends the run; UMPTCP_ERR_STATE when called
+ * from inside a callback of the same world. May be called again to go on. */
 int sim_world_run(struct sim_world *w, uint64_t time_limit);
 /* Asks the current run to return SIM_RUN_STOPPED after the event being processed. */
 void sim_world_stop(struct sim_world *w);

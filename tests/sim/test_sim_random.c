@@ -69,7 +69,9 @@ static void rx_record(struct sim_node *node, void *user, int ifindex, const uint
 
 static const struct sim_node_ops rx_ops = {.receive = rx_record};
 
-static struct result *run(uint64_t seed, double loss, double dup, double reorder)
+/* With extra_link, a lossy link b -> a is created before a -> b. */
+static struct result *run_net(uint64_t seed, double loss, double dup, double reorder,
+                              bool extra_link)
 {
     struct result *r = calloc(1, sizeof(*r));
     assert_non_null(r);
@@ -89,6 +91,8 @@ static struct result *run(uint64_t seed, double loss, double dup, double reorder
     c.duplicate = dup;
     c.reorder = reorder;
     c.reorder_delay_ns = REORDER_NS;
+    if (extra_link)
+        assert_int_equal(sim_link_new(&l, w, "b-a", b, 1, a, 1, &c), UMPTCP_OK);
     assert_int_equal(sim_link_new(&l, w, "a-b", a, 1, b, 1, &c), UMPTCP_OK);
     sim_node_refresh_timer(a); /* the pacer wants its first timer at 0 */
     assert_int_equal(sim_world_run(w, 10 * SIM_NS_PER_SEC), SIM_RUN_IDLE);
@@ -100,6 +104,11 @@ static struct result *run(uint64_t seed, double loss, double dup, double reorder
                      r->c.delivered_packets + r->c.drop_loss_packets);
     sim_world_free(w);
     return r;
+}
+
+static struct result *run(uint64_t seed, double loss, double dup, double reorder)
+{
+    return run_net(seed, loss, dup, reorder, false);
 }
 
 static void assert_binomial(uint64_t count, double p)
@@ -211,6 +220,19 @@ static void test_impairments_are_independent(void **state)
     free(mixed);
 }
 
+/* A link's streams depend on the world seed and its name only: creating another link first
+ * does not change its draws. */
+static void test_adding_a_link_keeps_other_draws(void **state)
+{
+    (void)state;
+    struct result *alone = run_net(51, 0.05, 0.01, 0.01, false);
+    struct result *with = run_net(51, 0.05, 0.01, 0.01, true);
+    assert_memory_equal(alone->copies, with->copies, sizeof(alone->copies));
+    assert_memory_equal(alone->first_at, with->first_at, sizeof(alone->first_at));
+    free(alone);
+    free(with);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_duplication),
         cmocka_unit_test(test_reordering),
         cmocka_unit_test(test_impairments_are_independent),
+        cmocka_unit_test(test_adding_a_link_keeps_other_draws),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

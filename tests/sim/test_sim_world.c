@@ -365,6 +365,7 @@ static const struct sim_node_ops ticker_ops = {.next_timeout = ticker_next,
 
 static void stop_now(struct sim_world *w, void *arg, uint64_t now)
 {
+    assert_int_equal(sim_world_run(w, now + 1), UMPTCP_ERR_STATE); /* no nested runs */
     sim_world_stop(w);
 }
 
