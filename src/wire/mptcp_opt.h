@@ -4,7 +4,8 @@
  * Parsing is total: any byte string yields a filled struct or a negative UMPTCP_ERR_*.
  *
  * What the parser rejects (the rest is left to the protocol layer):
- *  - UMPTCP_ERR_TRUNCATED   fewer input bytes than 3 or than the option's Length byte says.
+ *  - UMPTCP_ERR_TRUNCATED   fewer than 2 input bytes, or fewer than the Length byte says.
+ *  - UMPTCP_ERR_INVAL       opt or out is NULL.
  *  - UMPTCP_ERR_PROTO       byte 0 is not kind 30.
  *  - UMPTCP_ERR_BAD_SUBTYPE subtypes 0x9..0xe (unassigned, RFC 8684 7.2).
  *  - UMPTCP_ERR_BAD_LENGTH  a Length that no form of the subtype has, or one inconsistent with
@@ -12,7 +13,8 @@
  *                           a TCP header).
  *  - UMPTCP_ERR_BAD_VERSION MP_CAPABLE version != 1. The struct is still filled (version, flags,
  *                           and the keys the Length carries) so that a v0 peer can be detected.
- *                           Checked before the Length, so an unknown version always wins.
+ *                           Checked before the MP_CAPABLE Lengths (not before the 40-byte
+ *                           limit), so an unknown version wins over an unknown form.
  *  - UMPTCP_ERR_BAD_FLAGS   MP_CAPABLE with B=1 (extensibility we do not understand, 3.1) or
  *                           with none of D..H set (no crypto algorithm, 3.1): both "MUST be
  *                           ignored". The struct is filled as well.
