@@ -11,5 +11,7 @@
 
 /* Nanoseconds since an arbitrary fixed point (CLOCK_MONOTONIC); never goes backwards. */
 uint64_t host_clock_now(void);
+/* CLOCK_REALTIME in nanoseconds since the epoch: only for timestamps people read (captures). */
+uint64_t host_clock_wall(void);
 
 #endif

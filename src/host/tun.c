@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "host/clock.h"
 #include "host/loss.h"
 #include "host/syserr.h"
 #include "umptcp/error.h"
@@ -22,6 +23,7 @@ struct host_tun {
     char name[IFNAMSIZ];      /* name the kernel assigned */
     struct host_loss loss[2]; /* indexed by enum host_dir */
     struct host_tun_stats stats;
+    umptcp_pcap *pcap; /* not owned; may be shared by several devices */
 };
 
 static void host_tun_errf(char *errbuf, size_t errlen, const char *fmt, ...)
@@ -225,6 +227,17 @@ int host_tun_set_up(struct host_tun *t, bool up)
     return UMPTCP_OK;
 }
 
+void host_tun_set_pcap(struct host_tun *t, umptcp_pcap *pcap)
+{
+    t->pcap = pcap;
+}
+
+static void host_tun_capture(struct host_tun *t, const uint8_t *pkt, size_t len)
+{
+    if (t->pcap != NULL && umptcp_pcap_write(t->pcap, host_clock_wall(), pkt, len) != UMPTCP_OK)
+        t->stats.pcap_errors++;
+}
+
 ssize_t host_tun_read(struct host_tun *t, uint8_t *buf, size_t cap)
 {
     if (t == NULL || buf == NULL || cap == 0)
@@ -244,6 +257,7 @@ ssize_t host_tun_read(struct host_tun *t, uint8_t *buf, size_t cap)
         }
         t->stats.rx_packets++;
         t->stats.rx_bytes += (uint64_t)n;
+        host_tun_capture(t, buf, (size_t)n);
         return n;
     }
 }
@@ -252,6 +266,8 @@ int host_tun_write(struct host_tun *t, const uint8_t *pkt, size_t len)
 {
     if (t == NULL || pkt == NULL || len == 0 || len > HOST_TUN_MAX_PKT)
         return UMPTCP_ERR_INVAL;
+    /* Captured before injected loss: the capture shows what the stack sent. */
+    host_tun_capture(t, pkt, len);
     if (host_loss_drop(&t->loss[HOST_DIR_TX])) {
         t->stats.tx_loss_dropped++;
         return UMPTCP_OK;

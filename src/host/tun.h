@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "umptcp/pcap.h"
+
 #define HOST_TUN_DEV_PATH "/dev/net/tun"
 /* A read buffer of this size holds any packet a TUN can deliver. */
 #define HOST_TUN_MAX_PKT 65535
@@ -34,6 +36,7 @@ struct host_tun_stats {
     uint64_t tx_packets, tx_bytes; /* accepted by the kernel in host_tun_write() */
     uint64_t rx_loss_dropped;      /* read from the device but dropped by injected loss */
     uint64_t tx_loss_dropped;      /* not written because of injected loss */
+    uint64_t pcap_errors;          /* packets the capture could not record */
 };
 
 /* Opens (or creates) the TUN device `name` through /dev/net/tun. name NULL or "" lets the
@@ -76,6 +79,10 @@ int host_tun_write(struct host_tun *t, const uint8_t *pkt, size_t len);
  * PRNG seeded with seed. Returns 0 or UMPTCP_ERR_INVAL (p outside [0, 1]). */
 int host_tun_set_loss(struct host_tun *t, enum host_dir dir, double p, uint64_t seed);
 /* Packet and byte counters since open. */
+/* Records every packet read (after injected RX loss) and every packet given to
+ * host_tun_write (before injected TX loss) into pcap, with wall-clock timestamps. pcap is not
+ * owned and may be shared by several devices (one capture for all interfaces); NULL stops. */
+void host_tun_set_pcap(struct host_tun *t, umptcp_pcap *pcap);
 void host_tun_get_stats(const struct host_tun *t, struct host_tun_stats *out);
 
 #endif

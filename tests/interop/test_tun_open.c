@@ -224,6 +224,46 @@ static void test_echo_roundtrip(void **state)
     host_tun_close(t);
 }
 
+/* The capture holds what the stack sent (even when injected loss then dropped it) and what it
+ * read, with wall-clock timestamps; tshark reads it back. */
+static void test_capture_records_both_directions(void **state)
+{
+    (void)state;
+    tu_require(tu_have_command("tshark"), "tshark");
+    char path[300], cmd[512], out[4096];
+    snprintf(path, sizeof(path), "%s/tun.pcap", tu_tmpdir());
+    umptcp_pcap *pc = NULL;
+    assert_int_equal(umptcp_pcap_open(&pc, path), UMPTCP_OK);
+    struct host_tun *t = open_tun_with_addr("umptcp-cap");
+    host_tun_set_pcap(t, pc);
+    uint64_t before = host_clock_wall();
+    send_echo(t, 7);
+    assert_true(wait_echo_reply(t, 7, REPLY_WAIT));
+    assert_int_equal(host_tun_set_loss(t, HOST_DIR_TX, 1.0, 1), UMPTCP_OK);
+    send_echo(t, 8); /* dropped by injected loss, but the stack did send it */
+    host_tun_close(t);
+    umptcp_pcap_close(pc);
+
+    snprintf(cmd, sizeof(cmd),
+             "tshark -n -r '%s' -Y icmp -T fields -E separator=' ' -e frame.time_epoch "
+             "-e icmp.type -e icmp.seq 2>/dev/null",
+             path);
+    assert_int_equal(tu_run(cmd, out, sizeof(out)), 0);
+    int requests = 0, replies = 0;
+    for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        double when;
+        unsigned type, seq;
+        assert_int_equal(sscanf(line, "%lf %u %u", &when, &type, &seq), 3);
+        assert_true(when >= (double)before / 1e9 - 1 && when <= (double)before / 1e9 + 60);
+        if (type == 8 && (seq == 7 || seq == 8))
+            requests++;
+        if (type == 0 && seq == 7)
+            replies++;
+    }
+    assert_int_equal(requests, 2);
+    assert_int_equal(replies, 1);
+}
+
 static void test_tx_loss_drops_before_the_kernel(void **state)
 {
     (void)state;
@@ -343,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_kernel_chosen_name),
         cmocka_unit_test(test_busy_device),
         cmocka_unit_test(test_echo_roundtrip),
+        cmocka_unit_test(test_capture_records_both_directions),
         cmocka_unit_test(test_tx_loss_drops_before_the_kernel),
         cmocka_unit_test(test_rx_loss_drops_after_the_kernel),
         cmocka_unit_test(test_open_as_nobody),
