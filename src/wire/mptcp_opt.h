@@ -137,6 +137,12 @@ struct wire_dss {
     uint16_t csum;
 };
 
+/* The DSS flags byte (Figure 9: F m M a A, the low five bits) for the five booleans of d. */
+uint8_t wire_dss_flags(const struct wire_dss *d);
+/* Sets the five booleans of d from a DSS flags byte; the reserved bits are ignored and the
+ * other fields (csum_present, the values) are left as they are. */
+void wire_dss_set_flags(struct wire_dss *d, uint8_t flags);
+
 /* ---- ADD_ADDR (3.4.1, Figure 12) ---- */
 
 #define WIRE_ADD_ADDR_HMAC_LEN 8

@@ -109,16 +109,20 @@ static size_t dss_base_length(const struct wire_dss *d)
     return n;
 }
 
+void wire_dss_set_flags(struct wire_dss *d, uint8_t flags)
+{
+    d->has_ack = flags & WIRE_DSS_FLAG_A;
+    d->ack64 = flags & WIRE_DSS_FLAG_a;
+    d->has_map = flags & WIRE_DSS_FLAG_M;
+    d->dsn64 = flags & WIRE_DSS_FLAG_m;
+    d->data_fin = flags & WIRE_DSS_FLAG_F;
+}
+
 static int parse_dss(const uint8_t *p, size_t len, struct wire_dss *d)
 {
     if (len < 4) /* the flags byte */
         return UMPTCP_ERR_BAD_LENGTH;
-    uint8_t f = p[3];
-    d->has_ack = f & WIRE_DSS_FLAG_A;
-    d->ack64 = f & WIRE_DSS_FLAG_a;
-    d->has_map = f & WIRE_DSS_FLAG_M;
-    d->dsn64 = f & WIRE_DSS_FLAG_m;
-    d->data_fin = f & WIRE_DSS_FLAG_F;
+    wire_dss_set_flags(d, p[3]);
 
     /* 3.3: the checksum (2 bytes after the DLL) is present only with a mapping, and its
      * presence can be inferred from the Length. Any other Length contradicts the flags. */

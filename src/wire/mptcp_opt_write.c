@@ -138,7 +138,7 @@ static void write_mp_join(const struct wire_mp_join *j, uint8_t *p)
     }
 }
 
-static uint8_t dss_flags(const struct wire_dss *d)
+uint8_t wire_dss_flags(const struct wire_dss *d)
 {
     return (uint8_t)((d->has_ack ? WIRE_DSS_FLAG_A : 0) | (d->ack64 ? WIRE_DSS_FLAG_a : 0) |
                      (d->has_map ? WIRE_DSS_FLAG_M : 0) | (d->dsn64 ? WIRE_DSS_FLAG_m : 0) |
@@ -147,7 +147,7 @@ static uint8_t dss_flags(const struct wire_dss *d)
 
 static void write_dss(const struct wire_dss *d, uint8_t *p)
 {
-    p[3] = dss_flags(d);
+    p[3] = wire_dss_flags(d);
     uint8_t *q = p + 4;
     /* Figure 9: [Data ACK][DSN][SSN][DLL][checksum]; 4-byte forms carry the low 32 bits. */
     if (d->has_ack) {

@@ -220,11 +220,7 @@ static void add_dss_cases(struct case_list *l)
             c->sport = sport;
             c->family = UMPTCP_AF_INET;
             struct wire_dss *d = &c->opt.u.dss;
-            d->has_ack = flags & WIRE_DSS_FLAG_A;
-            d->ack64 = flags & WIRE_DSS_FLAG_a;
-            d->has_map = flags & WIRE_DSS_FLAG_M;
-            d->dsn64 = flags & WIRE_DSS_FLAG_m;
-            d->data_fin = flags & WIRE_DSS_FLAG_F;
+            wire_dss_set_flags(d, (uint8_t)flags);
             d->csum_present = csum;
             d->data_ack = d->ack64 ? v : (uint32_t)v;
             d->dsn = d->dsn64 ? ~v : (uint32_t)~v;
@@ -435,9 +431,7 @@ static void expect_join(struct expect *e, const struct wire_mp_join *j)
 
 static void expect_dss(struct expect *e, const struct wire_dss *d)
 {
-    unsigned flags = (d->has_ack ? WIRE_DSS_FLAG_A : 0) | (d->ack64 ? WIRE_DSS_FLAG_a : 0) |
-                     (d->has_map ? WIRE_DSS_FLAG_M : 0) | (d->dsn64 ? WIRE_DSS_FLAG_m : 0) |
-                     (d->data_fin ? WIRE_DSS_FLAG_F : 0);
+    unsigned flags = wire_dss_flags(d);
     setf(e, F_FLAGS, "0x%02x", flags);
     set_bit(e, F_ACKP, flags, WIRE_DSS_FLAG_A);
     set_bit(e, F_ACK8, flags, WIRE_DSS_FLAG_a);
