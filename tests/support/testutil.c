@@ -85,3 +85,46 @@ void tu_sha256_hex(const void *data, size_t len, char hex[65])
     for (unsigned i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
+
+static void tu_die(const char *what, const char *detail)
+{
+    fprintf(stderr, "FAIL: %s: %s\n", what, detail);
+    abort();
+}
+
+static int tu_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t tu_hex_decode(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t len = strlen(hex);
+    if (len % 2 != 0)
+        tu_die("tu_hex_decode: odd number of hex digits", hex);
+    if (len / 2 > cap)
+        tu_die("tu_hex_decode: does not fit in the buffer", hex);
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = tu_hex_digit(hex[2 * i]), lo = tu_hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            tu_die("tu_hex_decode: not a hex digit", hex);
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return len / 2;
+}
+
+void *tu_exact_copy(const void *p, size_t len)
+{
+    void *copy = malloc(len > 0 ? len : 1);
+    if (copy == NULL)
+        tu_die("tu_exact_copy", "out of memory");
+    if (len > 0)
+        memcpy(copy, p, len);
+    return copy;
+}

@@ -24,5 +24,12 @@ int tu_run(const char *cmd, char *out, size_t outlen);
 const char *tu_tmpdir(void);
 /* Lowercase hex SHA-256 of the buffer into hex[65]. */
 void tu_sha256_hex(const void *data, size_t len, char hex[65]);
+/* Decodes hex digit pairs ("4500003c...", either case) into out and returns the byte count. An
+ * odd length, a character that is not a hex digit, or more than cap bytes means the test's own
+ * data is wrong: the process is aborted with a message. */
+size_t tu_hex_decode(const char *hex, uint8_t *out, size_t cap);
+/* A heap copy of exactly len bytes (one byte allocated for len 0), to hand to a parser so that
+ * ASan reports any read past the end. Aborts when out of memory; the caller frees it. */
+void *tu_exact_copy(const void *p, size_t len);
 
 #endif

@@ -14,21 +14,8 @@
 #include "wire/checksum.h"
 
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 struct hmac_vector {
     const char *key_hex; /* or NULL with key_byte/key_len for repeated bytes */
@@ -64,7 +51,7 @@ static void test_rfc4231_vectors(void **state)
         uint8_t key[131], data[200], want[32], got[32];
         size_t key_len = v->key_len, data_len;
         if (v->key_hex != NULL)
-            key_len = hex_decode(v->key_hex, key, sizeof(key));
+            key_len = tu_hex_decode(v->key_hex, key, sizeof(key));
         else
             memset(key, v->key_byte, key_len);
         if (v->data != NULL) {
@@ -74,7 +61,7 @@ static void test_rfc4231_vectors(void **state)
             data_len = 50;
             memset(data, i == 2 ? 0xdd : 0xcd, data_len);
         }
-        size_t want_len = hex_decode(v->hmac_hex, want, sizeof(want));
+        size_t want_len = tu_hex_decode(v->hmac_hex, want, sizeof(want));
         assert_int_equal(mptcp_crypto_hmac_sha256(key, key_len, data, data_len, got), UMPTCP_OK);
         assert_memory_equal(got, want, want_len);
     }

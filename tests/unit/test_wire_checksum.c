@@ -6,33 +6,11 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "wire_fixtures.h"
 #include "wire/checksum.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A SYN the Linux kernel sent from 10.9.0.1 to 10.9.0.2:8080 (read from a TUN device);
- * tshark reports its IP checksum 0xbe10 and TCP checksum 0x6950 as correct. */
-static const char syn4_hex[] = "4500003c689740004006be100a0900010a090002"
-                               "d14e1f905ef37a7f00000000a002faf069500000"
-                               "020405b40402080ac9c53b90000000000103030a";
-/* The same kernel's SYN from fd09::1 to [fd09::2]:8080; TCP checksum 0xd028. */
-static const char syn6_hex[] = "600f31ab00280640fd090000000000000000000000000001"
-                               "fd090000000000000000000000000002"
-                               "c3821f907471a06b00000000a002fd20d0280000"
-                               "020405a00402080a306f5852000000000103030a";
-
-static size_t from_hex(const char *hex, uint8_t *out)
-{
-    size_t n = strlen(hex) / 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 /* Straightforward reference: 16-bit words one at a time, carries folded at the end. */
 static uint16_t ref_checksum(const uint8_t *p, size_t len)
@@ -133,7 +111,7 @@ static void test_ipv4_header_and_pseudo_header(void **state)
 {
     (void)state;
     uint8_t p[64];
-    size_t n = from_hex(syn4_hex, p);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, p, sizeof(p));
     assert_int_equal(n, 60);
     /* IP header checksum verifies, and recomputing it with the field zeroed gives 0xbe10. */
     assert_int_equal(wire_csum_fold(wire_csum_add(0, p, 20)), 0);
@@ -154,7 +132,7 @@ static void test_ipv6_pseudo_header(void **state)
 {
     (void)state;
     uint8_t p[128];
-    size_t n = from_hex(syn6_hex, p);
+    size_t n = tu_hex_decode(tu_kernel_syn6_hex, p, sizeof(p));
     assert_int_equal(n, 80);
     umptcp_addr src = {.family = UMPTCP_AF_INET6}, dst = {.family = UMPTCP_AF_INET6};
     memcpy(src.bytes, p + 8, 16);

@@ -6,43 +6,20 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "wire_fixtures.h"
 #include "umptcp/error.h"
 #include "util/bytes.h"
 #include "wire/checksum.h"
 #include "wire/ip.h"
 #include "wire/tcp.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SYNs the Linux kernel sent through a TUN device (checksums verified by tshark):
- * 10.9.0.1:53582 -> 10.9.0.2:8080 and [fd09::1]:49986 -> [fd09::2]:8080. */
-static const char syn4_hex[] = "4500003c689740004006be100a0900010a090002"
-                               "d14e1f905ef37a7f00000000a002faf069500000"
-                               "020405b40402080ac9c53b90000000000103030a";
-static const char syn6_hex[] = "600f31ab00280640fd090000000000000000000000000001"
-                               "fd090000000000000000000000000002"
-                               "c3821f907471a06b00000000a002fd20d0280000"
-                               "020405a00402080a306f5852000000000103030a";
-
-static size_t from_hex(const char *hex, uint8_t *out)
-{
-    size_t n = strlen(hex) / 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 /* Parses a heap copy of exactly len bytes, so ASan catches any read past the end. */
 static int ip_parse_exact(const uint8_t *p, size_t len, struct wire_ip_hdr *h)
 {
-    uint8_t *copy = malloc(len ? len : 1);
-    assert_non_null(copy);
-    memcpy(copy, p, len);
+    uint8_t *copy = tu_exact_copy(p, len);
     int rc = wire_ip_parse(copy, len, h);
     free(copy);
     return rc;
@@ -59,7 +36,7 @@ static void test_ipv4_parse_known_syn(void **state)
 {
     (void)state;
     uint8_t p[64];
-    size_t n = from_hex(syn4_hex, p);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, p, sizeof(p));
     struct wire_ip_hdr h;
     assert_int_equal(wire_ip_parse(p, n, &h), UMPTCP_OK);
     assert_int_equal(h.version, 4);
@@ -82,7 +59,7 @@ static void test_ipv6_parse_known_syn(void **state)
 {
     (void)state;
     uint8_t p[128];
-    size_t n = from_hex(syn6_hex, p);
+    size_t n = tu_hex_decode(tu_kernel_syn6_hex, p, sizeof(p));
     struct wire_ip_hdr h;
     assert_int_equal(wire_ip_parse(p, n, &h), UMPTCP_OK);
     assert_int_equal(h.version, 6);
@@ -110,14 +87,14 @@ static void test_ip_write_reproduces_captures(void **state)
     (void)state;
     uint8_t want[128], buf[64];
     struct wire_ip_hdr h;
-    size_t n = from_hex(syn4_hex, want), hl = 0;
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, want, sizeof(want)), hl = 0;
     assert_int_equal(wire_ip_parse(want, n, &h), UMPTCP_OK);
     memset(buf, 0xaa, sizeof(buf));
     assert_int_equal(wire_ip_write(&h, h.payload_len, buf, sizeof(buf), &hl), UMPTCP_OK);
     assert_int_equal(hl, 20);
     assert_memory_equal(buf, want, 20);
 
-    n = from_hex(syn6_hex, want);
+    n = tu_hex_decode(tu_kernel_syn6_hex, want, sizeof(want));
     assert_int_equal(wire_ip_parse(want, n, &h), UMPTCP_OK);
     assert_int_equal(wire_ip_write(&h, h.payload_len, buf, sizeof(buf), &hl), UMPTCP_OK);
     assert_int_equal(hl, 40);
@@ -150,11 +127,11 @@ static void test_ip_write_errors(void **state)
 static void test_ip_truncated_at_every_byte(void **state)
 {
     (void)state;
-    const char *hex[] = {syn4_hex, syn6_hex};
+    const char *hex[] = {tu_kernel_syn4_hex, tu_kernel_syn6_hex};
     for (int k = 0; k < 2; k++) {
         uint8_t p[128];
         struct wire_ip_hdr h;
-        size_t n = from_hex(hex[k], p);
+        size_t n = tu_hex_decode(hex[k], p, sizeof(p));
         for (size_t len = 0; len < n; len++)
             assert_int_equal(ip_parse_exact(p, len, &h), UMPTCP_ERR_TRUNCATED);
         assert_int_equal(ip_parse_exact(p, n, &h), UMPTCP_OK);
@@ -168,7 +145,7 @@ static void test_ipv4_header_errors(void **state)
     (void)state;
     uint8_t orig[64], p[64];
     struct wire_ip_hdr h;
-    size_t n = from_hex(syn4_hex, orig);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, orig, sizeof(orig));
 
     memcpy(p, orig, n);
     p[0] = 0x55; /* version 5 */
@@ -217,7 +194,7 @@ static void test_ipv4_fragments_unsupported(void **state)
     (void)state;
     uint8_t orig[64], p[64];
     struct wire_ip_hdr h;
-    size_t n = from_hex(syn4_hex, orig);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, orig, sizeof(orig));
     static const uint16_t frag[] = {0x2000 /* MF */, 0x0001 /* offset 8 */, 0x4001, 0x3fff};
     for (size_t i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
         memcpy(p, orig, n);
@@ -237,7 +214,7 @@ static void test_ipv4_options_and_padding(void **state)
     (void)state;
     uint8_t orig[64], p[96];
     struct wire_ip_hdr h;
-    size_t n = from_hex(syn4_hex, orig);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, orig, sizeof(orig));
     /* IHL 6: one word of IP options (NOP, NOP, NOP, EOL) before the TCP header. */
     memcpy(p, orig, 20);
     memcpy(p + 20, "\x01\x01\x01\x00", 4);
@@ -259,7 +236,7 @@ static void test_ipv4_options_and_padding(void **state)
 static size_t v6_with_ext(uint8_t *p, uint8_t first_nh, const uint8_t *ext, size_t ext_len)
 {
     uint8_t orig[128];
-    size_t n = from_hex(syn6_hex, orig);
+    size_t n = tu_hex_decode(tu_kernel_syn6_hex, orig, sizeof(orig));
     memcpy(p, orig, 40);
     memcpy(p + 40, ext, ext_len);
     memcpy(p + 40 + ext_len, orig + 40, n - 40);
@@ -339,7 +316,7 @@ static void test_ipv6_length_and_padding(void **state)
     (void)state;
     uint8_t p[160];
     struct wire_ip_hdr h;
-    size_t n = from_hex(syn6_hex, p);
+    size_t n = tu_hex_decode(tu_kernel_syn6_hex, p, sizeof(p));
     memset(p + n, 0xee, 20);
     assert_int_equal(ip_parse_exact(p, n + 20, &h), UMPTCP_OK);
     assert_int_equal(h.payload_len, 40);
@@ -354,7 +331,7 @@ static void test_tcp_parse_known_syn(void **state)
 {
     (void)state;
     uint8_t p[64];
-    from_hex(syn4_hex, p);
+    tu_hex_decode(tu_kernel_syn4_hex, p, sizeof(p));
     struct wire_tcp_hdr t;
     assert_int_equal(wire_tcp_parse(p + 20, 40, &t), UMPTCP_OK);
     assert_int_equal(t.sport, 53582);
@@ -384,10 +361,9 @@ static void test_tcp_parse_errors(void **state)
     (void)state;
     uint8_t orig[64], p[64];
     struct wire_tcp_hdr t;
-    from_hex(syn4_hex, orig);
+    tu_hex_decode(tu_kernel_syn4_hex, orig, sizeof(orig));
     for (size_t len = 0; len < 40; len++) {
-        uint8_t *copy = malloc(len ? len : 1);
-        memcpy(copy, orig + 20, len);
+        uint8_t *copy = tu_exact_copy(orig + 20, len);
         assert_int_equal(wire_tcp_parse(copy, len, &t), UMPTCP_ERR_TRUNCATED);
         free(copy);
     }
@@ -415,7 +391,7 @@ static void test_tcp_write(void **state)
 {
     (void)state;
     uint8_t want[128], buf[128];
-    size_t n = from_hex(syn6_hex, want), len = 0;
+    size_t n = tu_hex_decode(tu_kernel_syn6_hex, want, sizeof(want)), len = 0;
     struct wire_ip_hdr ip;
     struct wire_tcp_hdr t;
     assert_int_equal(wire_ip_parse(want, n, &ip), UMPTCP_OK);

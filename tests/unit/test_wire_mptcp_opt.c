@@ -10,7 +10,6 @@
 #include "umptcp/error.h"
 #include "wire/mptcp_opt.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +19,7 @@ static const uint64_t KEY_B = 0xfedcba9876543210ull;
 /* Parses a heap copy of exactly len bytes, so that ASan sees any read past the option. */
 static int parse_exact(const uint8_t *bytes, size_t len, struct wire_mptcp_opt *out)
 {
-    uint8_t *copy = malloc(len > 0 ? len : 1);
-    assert_non_null(copy);
-    memcpy(copy, bytes, len);
+    uint8_t *copy = tu_exact_copy(bytes, len);
     int r = wire_mptcp_parse(copy, len, out);
     free(copy);
     return r;
@@ -232,11 +229,7 @@ static struct wire_mptcp_opt make_dss(unsigned flags, bool csum)
 {
     struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_DSS};
     struct wire_dss *d = &o.u.dss;
-    d->has_ack = flags & WIRE_DSS_FLAG_A;
-    d->ack64 = flags & WIRE_DSS_FLAG_a;
-    d->has_map = flags & WIRE_DSS_FLAG_M;
-    d->dsn64 = flags & WIRE_DSS_FLAG_m;
-    d->data_fin = flags & WIRE_DSS_FLAG_F;
+    wire_dss_set_flags(d, (uint8_t)flags);
     d->csum_present = csum;
     d->data_ack = 0x1111222233334444ull;
     d->dsn = 0x5555666677778888ull;

@@ -7,42 +7,20 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "wire_fixtures.h"
 #include "umptcp/error.h"
 #include "util/bytes.h"
 #include "wire/checksum.h"
 #include "wire/segment.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SYNs the Linux kernel sent through a TUN device (checksums verified by tshark). */
-static const char syn4_hex[] = "4500003c689740004006be100a0900010a090002"
-                               "d14e1f905ef37a7f00000000a002faf069500000"
-                               "020405b40402080ac9c53b90000000000103030a";
-static const char syn6_hex[] = "600f31ab00280640fd090000000000000000000000000001"
-                               "fd090000000000000000000000000002"
-                               "c3821f907471a06b00000000a002fd20d0280000"
-                               "020405a00402080a306f5852000000000103030a";
-
-static size_t from_hex(const char *hex, uint8_t *out)
-{
-    size_t n = strlen(hex) / 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
 
 /* Parses a heap copy of exactly len bytes (ASan catches over-reads); pointers in *seg are not
  * valid afterwards, only the return code and scalar fields. */
 static int parse_exact(const uint8_t *p, size_t len, struct wire_segment *seg)
 {
-    uint8_t *copy = malloc(len ? len : 1);
-    assert_non_null(copy);
-    memcpy(copy, p, len);
+    uint8_t *copy = tu_exact_copy(p, len);
     int rc = wire_segment_parse(copy, len, seg);
     free(copy);
     return rc;
@@ -60,7 +38,7 @@ static void test_parse_captured_syns(void **state)
     (void)state;
     uint8_t p[128];
     struct wire_segment s;
-    size_t n = from_hex(syn4_hex, p);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, p, sizeof(p));
     assert_int_equal(wire_segment_parse(p, n, &s), UMPTCP_OK);
     assert_int_equal(s.ip.version, 4);
     assert_int_equal(s.tcp.sport, 53582);
@@ -72,7 +50,7 @@ static void test_parse_captured_syns(void **state)
     assert_int_equal(s.opt.wscale, 10);
     assert_int_equal(s.opt.ts_val, 0xc9c53b90);
 
-    n = from_hex(syn6_hex, p);
+    n = tu_hex_decode(tu_kernel_syn6_hex, p, sizeof(p));
     assert_int_equal(wire_segment_parse(p, n, &s), UMPTCP_OK);
     assert_int_equal(s.ip.version, 6);
     assert_int_equal(s.tcp.sport, 50050);
@@ -87,7 +65,7 @@ static void test_build_reproduces_captures(void **state)
 {
     (void)state;
     uint8_t want[128], buf[128];
-    size_t n = from_hex(syn4_hex, want), len = 0;
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, want, sizeof(want)), len = 0;
     struct wire_tcp_options o = {.present = WIRE_OPT_MSS | WIRE_OPT_SACK_PERM | WIRE_OPT_TIMESTAMP |
                                             WIRE_OPT_WSCALE,
                                  .mss = 1460,
@@ -104,7 +82,7 @@ static void test_build_reproduces_captures(void **state)
     assert_int_equal(len, n);
     assert_memory_equal(buf, want, n);
 
-    n = from_hex(syn6_hex, want);
+    n = tu_hex_decode(tu_kernel_syn6_hex, want, sizeof(want));
     o.mss = 1440;
     o.ts_val = 0x306f5852;
     spec.src = sa("fd09::1", 50050);
@@ -208,11 +186,11 @@ static void test_roundtrip_v6(void **state)
 static void test_truncated_at_every_byte(void **state)
 {
     (void)state;
-    const char *hex[] = {syn4_hex, syn6_hex};
+    const char *hex[] = {tu_kernel_syn4_hex, tu_kernel_syn6_hex};
     for (int k = 0; k < 2; k++) {
         uint8_t p[128];
         struct wire_segment s;
-        size_t n = from_hex(hex[k], p);
+        size_t n = tu_hex_decode(hex[k], p, sizeof(p));
         for (size_t len = 0; len < n; len++)
             assert_int_equal(parse_exact(p, len, &s), UMPTCP_ERR_TRUNCATED);
         assert_int_equal(parse_exact(p, n, &s), UMPTCP_OK);
@@ -224,7 +202,7 @@ static void test_segment_errors(void **state)
     (void)state;
     uint8_t orig[128], p[128];
     struct wire_segment s;
-    size_t n = from_hex(syn4_hex, orig);
+    size_t n = tu_hex_decode(tu_kernel_syn4_hex, orig, sizeof(orig));
 
     /* Not TCP: same packet claiming UDP (IP checksum fixed). */
     memcpy(p, orig, n);
@@ -273,7 +251,7 @@ static void test_v6_with_extension_headers(void **state)
 {
     (void)state;
     uint8_t orig[128], p[160];
-    size_t n = from_hex(syn6_hex, orig);
+    size_t n = tu_hex_decode(tu_kernel_syn6_hex, orig, sizeof(orig));
     static const uint8_t hbh[8] = {WIRE_IPV6_NH_DSTOPTS, 0, 1, 4, 0, 0, 0, 0};
     static const uint8_t dst[8] = {WIRE_IPPROTO_TCP, 0, 1, 4, 0, 0, 0, 0};
     memcpy(p, orig, 40);

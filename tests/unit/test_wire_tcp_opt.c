@@ -20,9 +20,7 @@ static const uint8_t linux_syn_opts[] = {0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x0
 /* Parses a heap copy of exactly len bytes so ASan catches any read past the end. */
 static int parse_exact(const uint8_t *p, size_t len, struct wire_tcp_options *o)
 {
-    uint8_t *copy = malloc(len ? len : 1);
-    assert_non_null(copy);
-    memcpy(copy, p, len);
+    uint8_t *copy = tu_exact_copy(p, len);
     int rc = wire_tcp_options_parse(copy, len, o);
     free(copy);
     return rc;
