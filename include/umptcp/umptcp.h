@@ -4,6 +4,7 @@
 
 #include "umptcp/addr.h"
 #include "umptcp/error.h"
+#include "umptcp/stack.h"
 #include "umptcp/version.h"
 
 #endif
