@@ -27,7 +27,16 @@ enum umptcp_error {
     UMPTCP_ERR_EXISTS = -15,      /* object already exists */
     UMPTCP_ERR_PROTO = -16,       /* not the expected protocol (e.g. IP payload not TCP) */
     UMPTCP_ERR_STATE = -17,       /* call not valid in the object's current state */
+    UMPTCP_ERR_RESET = -18,       /* the connection was reset by the peer */
+    UMPTCP_ERR_TIMEOUT = -19,     /* the connection timed out (retransmissions exhausted) */
+    UMPTCP_ERR_REFUSED = -20,     /* the peer refused the connection (RST to our SYN) */
+    UMPTCP_ERR_ADDRINUSE = -21,   /* local address and port already in use */
+    UMPTCP_ERR_NOROUTE = -22,     /* no local address/interface can reach the destination */
+    UMPTCP_ERR_ABORTED = -23,     /* the connection was aborted locally */
 };
+
+/* The most negative error code (for iterating over all of them). */
+#define UMPTCP_ERR_LAST UMPTCP_ERR_ABORTED
 
 /* A short English description of an error code; never NULL. */
 UMPTCP_API const char *umptcp_strerror(int err);

@@ -5,6 +5,7 @@
 #ifndef UMPTCP_STACK_H
 #define UMPTCP_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,8 +33,28 @@ typedef struct umptcp_callbacks {
     void (*random)(void *user, uint8_t *buf, size_t n);
 } umptcp_callbacks;
 
+/* Stack-wide settings; umptcp_config_init() fills the defaults given in brackets. */
 typedef struct umptcp_config {
-    uint32_t reserved; /* grows with the engine (buffer sizes, TIME_WAIT, CC name...) */
+    uint32_t sndbuf;         /* send buffer per connection, bytes [4 MiB] */
+    uint32_t rcvbuf;         /* initial receive buffer, bytes [128 KiB] */
+    uint32_t rcvbuf_max;     /* receive buffer auto-tuning limit, bytes [16 MiB] */
+    uint32_t max_ooo_ranges; /* out-of-order ranges held per connection [256] */
+    uint32_t max_conns;      /* connections (incl. TIME_WAIT) per stack [1024] */
+    uint32_t backlog;        /* established connections waiting in accept per listener [64] */
+    uint16_t mss;            /* MSS to advertise; 0 = from the interface MTU [0] */
+    uint16_t mtu;            /* interface MTU the MSS is derived from [1500] */
+    uint64_t time_wait_ns;   /* TIME_WAIT duration (2*MSL) [60 s; RFC 9293 says 2*2 min] */
+    uint64_t rto_min_ns;     /* RFC 6298 lower bound [200 ms, as Linux] */
+    uint64_t rto_max_ns;     /* [60 s] */
+    uint64_t rto_initial_ns; /* [1 s] */
+    uint64_t delack_ns;      /* delayed-ACK timeout [40 ms] */
+    uint32_t syn_retries;    /* SYN retransmissions before giving up [6] */
+    uint32_t data_retries;   /* RTO retransmissions of one segment before giving up [15] */
+    bool nagle;              /* Nagle's algorithm on by default [true] */
+    bool sack;               /* offer SACK [true] */
+    bool timestamps;         /* offer timestamps [true] */
+    bool window_scaling;     /* offer window scaling [true] */
+    const char *cc;          /* default congestion control [cubic] */
 } umptcp_config;
 
 /* Fills cfg with the defaults. */

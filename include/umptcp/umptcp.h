@@ -3,6 +3,7 @@
 #define UMPTCP_UMPTCP_H
 
 #include "umptcp/addr.h"
+#include "umptcp/conn.h"
 #include "umptcp/error.h"
 #include "umptcp/stack.h"
 #include "umptcp/version.h"

@@ -38,6 +38,18 @@ const char *umptcp_strerror(int err)
         return "already exists";
     case UMPTCP_ERR_PROTO:
         return "wrong protocol";
+    case UMPTCP_ERR_RESET:
+        return "connection reset by peer";
+    case UMPTCP_ERR_TIMEOUT:
+        return "connection timed out";
+    case UMPTCP_ERR_REFUSED:
+        return "connection refused";
+    case UMPTCP_ERR_ADDRINUSE:
+        return "address in use";
+    case UMPTCP_ERR_NOROUTE:
+        return "no route to host";
+    case UMPTCP_ERR_ABORTED:
+        return "connection aborted";
     case UMPTCP_ERR_STATE:
         return "invalid state";
     }

@@ -46,7 +46,7 @@ static void test_addr_rejects_garbage(void **state)
 static void test_strerror_covers_every_code(void **state)
 {
     (void)state;
-    for (int e = 0; e >= UMPTCP_ERR_STATE; e--)
+    for (int e = 0; e >= UMPTCP_ERR_LAST; e--)
         assert_string_not_equal(umptcp_strerror(e), "unknown error");
     assert_string_equal(umptcp_strerror(-1000), "unknown error");
 }
