@@ -28,7 +28,10 @@ struct tcp_rtt_config {
     uint64_t min_rtt_window_ns; /* window of the min-RTT filter */
 };
 
-/* One (time, value) candidate of the windowed minimum filter. */
+/* Windowed minimum: the window is cut into buckets of window/4; each holds the minimum of the
+ * samples taken since its start time t. Buckets entirely older than the window are dropped, so
+ * the minimum covers between 1 and 1.25 windows of history. */
+#define TCP_RTT_MIN_BUCKETS 6
 struct tcp_rtt_minsample {
     uint64_t t, v;
 };
@@ -36,17 +39,19 @@ struct tcp_rtt_minsample {
 struct tcp_rtt {
     struct tcp_rtt_config cfg;
     bool has_sample;
-    uint64_t srtt, rttvar;           /* ns; valid when has_sample */
-    uint64_t latest;                 /* most recent sample */
-    uint64_t rto_base;               /* RTO without backoff, already clamped */
-    unsigned backoff;                /* number of doublings since the last valid sample */
-    struct tcp_rtt_minsample min[3]; /* best, 2nd best, 3rd best in the window */
-    uint64_t samples;                /* samples taken */
+    uint64_t srtt, rttvar; /* ns; valid when has_sample */
+    uint64_t latest;       /* most recent sample */
+    uint64_t rto_base;     /* RTO without backoff, already clamped */
+    unsigned backoff;      /* number of doublings since the last valid sample */
+    struct tcp_rtt_minsample min[TCP_RTT_MIN_BUCKETS]; /* oldest first */
+    unsigned n_min;
+    uint64_t samples; /* samples taken */
 };
 
 /* Fills the defaults above. */
 void tcp_rtt_config_default(struct tcp_rtt_config *cfg);
-/* cfg NULL -> defaults. min_rto > max_rto or a zero max -> UMPTCP_ERR_INVAL. */
+/* cfg NULL -> defaults. min_rto > max_rto, a zero or > 2^62 max_rto or window, or a zero
+ * initial RTO -> UMPTCP_ERR_INVAL. */
 int tcp_rtt_init(struct tcp_rtt *r, const struct tcp_rtt_config *cfg);
 
 /* RFC 7323 appendix G: ExpectedSamples = ceiling(FlightSize / (SMSS * 2)), at least 1: the
