@@ -18,7 +18,8 @@
  *    nothing in flight, whatever its length; the algorithm decides what to do (RFC 5681 4.1
  *    restart window when idle > RTO; CUBIC also shifts its epoch, RFC 9438 5.8).
  *  - cc_undo() when a reduction is found spurious (RFC 5682 F-RTO, RFC 3522 Eifel, DSACK):
- *    restores the cwnd/ssthresh saved by the last cc_on_loss() (plus algorithm state).
+ *    restores the cwnd/ssthresh saved by the last cc_on_loss() (plus algorithm state). The
+ *    engine then leaves recovery without calling cc_on_recovery_exit().
  *  - cc_sock_release() when the subflow goes away.
  *
  * Coupled algorithms (LIA/OLIA/BALIA, RFC 6356) set ops->coupled and read the whole MPTCP
@@ -73,11 +74,18 @@ struct cc_group {
 struct cc_sock {
     struct cc_state st;
     const struct cc_ops *ops;
-    struct cc_group *group; /* NULL when uncoupled or when the subflow is alone */
-    uint64_t srtt_ns;       /* smoothed RTT (RFC 6298), kept current by cc_on_ack() */
-    uint64_t min_rtt_ns;    /* minimum RTT seen, kept current by cc_on_ack() */
-    uint64_t priv[CC_PRIV_WORDS] __attribute__((aligned(8)));
+    struct cc_group *group;       /* NULL when uncoupled or when the subflow is alone */
+    uint64_t srtt_ns;             /* smoothed RTT (RFC 6298), kept current by cc_on_ack() */
+    uint64_t min_rtt_ns;          /* minimum RTT seen, kept current by cc_on_ack() */
+    uint64_t priv[CC_PRIV_WORDS]; /* the algorithm's state; reach it through cc_priv() */
 };
+
+/* The algorithm's private area (ops->priv_size bytes, zeroed by cc_sock_init()). An
+ * algorithm only ever accesses it through its own struct type. */
+static inline void *cc_priv(struct cc_sock *sk)
+{
+    return sk->priv;
+}
 
 /* An ACK that delivered data. */
 struct cc_ack_event {
@@ -137,8 +145,7 @@ struct cc_ops {
     void (*on_recovery_exit)(struct cc_sock *sk, const struct cc_exit_event *ev);
     /* Default: cc_restart_window() when idle_ns > rto_ns (RFC 5681 4.1). */
     void (*on_idle_restart)(struct cc_sock *sk, const struct cc_idle_event *ev);
-    /* Called after cc.c restored cwnd = max(cwnd, prior_cwnd) and
-     * ssthresh = max(ssthresh, prior_ssthresh). Default: nothing more. */
+    /* The last reduction was spurious. Default: cc_undo_default(). */
     void (*undo)(struct cc_sock *sk, const struct cc_undo_event *ev);
 };
 
@@ -165,6 +172,9 @@ static inline bool cc_in_slow_start(const struct cc_state *st)
 
 /* ---- helpers shared by algorithms ---------------------------------------------------- */
 
+/* Undo without algorithm state: cwnd = max(cwnd, prior_cwnd),
+ * ssthresh = max(ssthresh, prior_ssthresh) (RFC 4015 2.2 style restore). */
+void cc_undo_default(struct cc_state *st);
 /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)), as Linux uses. */
 uint32_t cc_initial_window(uint32_t mss);
 /* RFC 5681 4.1: restart window RW = min(IW, cwnd). */
@@ -180,6 +190,26 @@ uint32_t cc_slow_start(struct cc_state *st, uint32_t acked);
 void cc_cong_avoid(struct cc_state *st, uint32_t *accum, uint32_t acked);
 /* cwnd clamped to [mss, CC_CWND_MAX]. */
 uint32_t cc_clamp_cwnd(const struct cc_state *st, uint64_t cwnd);
+
+/* ---- CUBIC introspection and math (RFC 9438), for tests, tools and statistics ------- */
+
+struct cc_cubic_info {
+    uint32_t w_max;       /* W_max, bytes */
+    uint32_t cwnd_prior;  /* cwnd_prior, bytes */
+    uint32_t cwnd_epoch;  /* cwnd at the start of the current CA stage, bytes */
+    uint32_t w_est;       /* Reno-friendly estimate W_est, bytes (rounded down) */
+    uint64_t k_us;        /* K, microseconds */
+    uint64_t epoch_start; /* t_epoch, ns; meaningful when in_epoch */
+    bool in_epoch;        /* a congestion avoidance stage is running */
+};
+/* UMPTCP_ERR_INVAL unless sk runs cc_cubic_ops. */
+int cc_cubic_get_info(const struct cc_sock *sk, struct cc_cubic_info *out);
+/* RFC 9438 eq. 2: K = cbrt((W_max - cwnd_epoch) / C), C = 0.4 segments/s^3, windows in
+ * bytes of mss; microseconds, rounded down; 0 when cwnd_epoch >= w_max. */
+uint64_t cc_cubic_k_us(uint32_t w_max, uint32_t cwnd_epoch, uint32_t mss);
+/* RFC 9438 eq. 1: W_cubic(t) = C*(t-K)^3 + W_max in bytes (C scaled by mss), t and K in
+ * microseconds; rounded toward W_max, clamped to [0, CC_CWND_MAX]. */
+uint32_t cc_cubic_window(uint32_t w_max, uint64_t k_us, uint64_t t_us, uint32_t mss);
 
 /* ---- registry ------------------------------------------------------------------------- */
 
