@@ -36,6 +36,16 @@ void tcp_rcvbuf_destroy(struct tcp_rcvbuf *rb)
     memset(rb, 0, sizeof(*rb));
 }
 
+int tcp_rcvbuf_reset_rcv_nxt(struct tcp_rcvbuf *rb, uint32_t rcv_nxt)
+{
+    if (tcp_rcvbuf_readable(rb) != 0 || rb->n_ivs != 0)
+        return UMPTCP_ERR_STATE;
+    rb->read_seq = rcv_nxt;
+    rb->rcv_nxt = rcv_nxt;
+    rb->head = 0;
+    return UMPTCP_OK;
+}
+
 int tcp_rcvbuf_set_capacity(struct tcp_rcvbuf *rb, size_t capacity)
 {
     if (capacity < rb->capacity || capacity > rb->max_capacity)

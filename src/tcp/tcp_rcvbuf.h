@@ -73,6 +73,10 @@ struct tcp_rcvbuf_insert_result {
 int tcp_rcvbuf_init(struct tcp_rcvbuf *rb, uint32_t rcv_nxt, const struct tcp_rcvbuf_config *cfg);
 void tcp_rcvbuf_destroy(struct tcp_rcvbuf *rb);
 
+/* Sets RCV.NXT (and the read position) once the peer's SYN told IRS: rcv_nxt = IRS + 1.
+ * Only while the buffer holds nothing (readable or out of order): else UMPTCP_ERR_STATE. */
+int tcp_rcvbuf_reset_rcv_nxt(struct tcp_rcvbuf *rb, uint32_t rcv_nxt);
+
 /* Grows the capacity (auto-tuning) up to max_capacity. Shrinking or going past the maximum
  * -> UMPTCP_ERR_INVAL (shrinking would retract the advertised right edge). */
 int tcp_rcvbuf_set_capacity(struct tcp_rcvbuf *rb, size_t capacity);

@@ -65,6 +65,16 @@ static void test_init_rejects(void **state)
     assert_int_equal(tcp_rcvbuf_insert(&rb, 1, "", (size_t)1 << 31, &res), UMPTCP_ERR_INVAL);
     assert_int_equal(tcp_rcvbuf_insert(&rb, 1, NULL, 0, &res), UMPTCP_OK);
     assert_int_equal(res.stored + res.in_order + res.dropped, 0);
+    /* RCV.NXT can be set while empty (the SYN arrived), not once data is held. */
+    assert_int_equal(tcp_rcvbuf_reset_rcv_nxt(&rb, 0xfffffffeu), UMPTCP_OK);
+    assert_int_equal(tcp_rcvbuf_rcv_nxt(&rb), 0xfffffffeu);
+    assert_int_equal(tcp_rcvbuf_right_edge(&rb), 0xfffffffeu + 100);
+    insert_ok(&rb, 0xffffffffu, "x", 1, &res);
+    assert_true(res.out_of_order);
+    assert_int_equal(tcp_rcvbuf_reset_rcv_nxt(&rb, 5), UMPTCP_ERR_STATE);
+    insert_ok(&rb, 0xfffffffeu, "y", 1, &res);
+    assert_int_equal(res.in_order, 2);
+    assert_int_equal(tcp_rcvbuf_reset_rcv_nxt(&rb, 5), UMPTCP_ERR_STATE);
     assert_int_equal(tcp_rcvbuf_set_capacity(&rb, 101), UMPTCP_ERR_INVAL); /* above max */
     assert_int_equal(tcp_rcvbuf_set_capacity(&rb, 99), UMPTCP_ERR_INVAL);  /* shrink */
     tcp_rcvbuf_destroy(&rb);
