@@ -69,10 +69,10 @@ static void test_init_rejects(void **state)
     assert_int_equal(tcp_rcvbuf_reset_rcv_nxt(&rb, 0xfffffffeu), UMPTCP_OK);
     assert_int_equal(tcp_rcvbuf_rcv_nxt(&rb), 0xfffffffeu);
     assert_int_equal(tcp_rcvbuf_right_edge(&rb), 0xfffffffeu + 100);
-    insert_ok(&rb, 0xffffffffu, "x", 1, &res);
+    insert_ok(&rb, 0xffffffffu, (const uint8_t *)"x", 1, &res);
     assert_true(res.out_of_order);
     assert_int_equal(tcp_rcvbuf_reset_rcv_nxt(&rb, 5), UMPTCP_ERR_STATE);
-    insert_ok(&rb, 0xfffffffeu, "y", 1, &res);
+    insert_ok(&rb, 0xfffffffeu, (const uint8_t *)"y", 1, &res);
     assert_int_equal(res.in_order, 2);
     assert_int_equal(tcp_rcvbuf_reset_rcv_nxt(&rb, 5), UMPTCP_ERR_STATE);
     assert_int_equal(tcp_rcvbuf_set_capacity(&rb, 101), UMPTCP_ERR_INVAL); /* above max */
