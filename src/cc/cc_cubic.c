@@ -129,6 +129,8 @@ uint32_t cc_cubic_window(uint32_t w_max, uint64_t k_us, uint64_t t_us, uint32_t 
     uint64_t dt = above ? t_us - k_us : k_us - t_us;
     if (dt > CUBIC_MAX_DT_US)
         dt = CUBIC_MAX_DT_US;
+    if (mss > CC_CWND_MAX / 16) /* cc_sock_init()'s bound; keeps dt * 2 * mss in 64 bits */
+        mss = CC_CWND_MAX / 16;
     struct cc_u128 num = cc_u128_mul(dt * dt, dt * CUBIC_C_NUM * (uint64_t)mss);
     struct cc_u128 off = cc_u128_div(num, CUBIC_C_DEN * CUBIC_US_PER_S3);
     uint64_t offset = off.hi != 0 ? UINT64_MAX : off.lo;
