@@ -5,20 +5,42 @@
 
 #include <stdint.h>
 
-#define MIB_COUNTERS(X)                                                                            \
-    X(IP_IN_RECEIVES, "IpInReceives")            /* packets handed to umptcp_stack_input */        \
-    X(IP_IN_HDR_ERRORS, "IpInHdrErrors")         /* malformed IP header or bad IPv4 checksum */    \
-    X(IP_IN_ADDR_ERRORS, "IpInAddrErrors")       /* destination is not a local address */          \
-    X(IP_IN_UNKNOWN_PROTOS, "IpInUnknownProtos") /* not TCP */                                     \
-    X(IP_IN_UNSUPPORTED, "IpInUnsupported")      /* fragments, unsupported IPv6 headers */         \
-    X(IP_OUT_DISCARDS, "IpOutDiscards")          /* the send callback failed */                    \
-    X(TCP_IN_SEGS, "TcpInSegs")                  /* valid TCP segments received */                 \
-    X(TCP_IN_ERRS, "TcpInErrs")                  /* malformed TCP header or options */             \
-    X(TCP_IN_CSUM_ERRORS, "TcpInCsumErrors")     /* bad TCP (or IPv4 header) checksum */           \
-    X(TCP_OUT_SEGS, "TcpOutSegs")                /* segments sent */                               \
-    X(TCP_OUT_RSTS, "TcpOutRsts")                /* resets sent */                                 \
-    X(TCP_IN_NO_SOCKET, "TcpInNoSocket")         /* no connection or listener: reset or drop */    \
-    X(TCP_IN_NO_SOCKET_RST, "TcpInNoSocketRst")  /* a reset for no socket, not answered */
+/* clang-format off */
+#define MIB_COUNTERS(X) \
+    X(IP_IN_RECEIVES, "IpInReceives") /* packets handed to umptcp_stack_input */ \
+    X(IP_IN_HDR_ERRORS, "IpInHdrErrors") /* malformed IP header or bad IPv4 checksum */ \
+    X(IP_IN_ADDR_ERRORS, "IpInAddrErrors") /* destination is not a local address */ \
+    X(IP_IN_UNKNOWN_PROTOS, "IpInUnknownProtos") /* not TCP */ \
+    X(IP_IN_UNSUPPORTED, "IpInUnsupported") /* fragments, unsupported IPv6 headers */ \
+    X(IP_OUT_DISCARDS, "IpOutDiscards") /* the send callback failed */ \
+    X(TCP_IN_SEGS, "TcpInSegs") /* valid TCP segments received */ \
+    X(TCP_IN_ERRS, "TcpInErrs") /* malformed TCP header or options */ \
+    X(TCP_IN_CSUM_ERRORS, "TcpInCsumErrors") /* bad TCP checksum */ \
+    X(TCP_OUT_SEGS, "TcpOutSegs") /* segments sent */ \
+    X(TCP_OUT_RSTS, "TcpOutRsts") /* resets sent */ \
+    X(TCP_IN_NO_SOCKET, "TcpInNoSocket") /* no connection or listener: reset or drop */ \
+    X(TCP_IN_NO_SOCKET_RST, "TcpInNoSocketRst") /* a reset for no socket, not answered */ \
+    X(TCP_ACTIVE_OPENS, "TcpActiveOpens") /* connect() calls that sent a SYN */ \
+    X(TCP_PASSIVE_OPENS, "TcpPassiveOpens") /* SYNs accepted by a listener */ \
+    X(TCP_ATTEMPT_FAILS, "TcpAttemptFails") /* handshakes that gave up */ \
+    X(TCP_ESTAB_RESETS, "TcpEstabResets") /* connections ended by a reset */ \
+    X(TCP_IN_RSTS, "TcpExtInRsts") /* acceptable resets received */ \
+    X(TCP_RETRANS_SEGS, "TcpRetransSegs") /* segments retransmitted */ \
+    X(TCP_TIMEOUTS, "TcpExtTCPTimeouts") /* retransmission timeouts on data */ \
+    X(TCP_LOSS_PROBES, "TcpExtTCPLossProbes") /* tail loss probes sent (RFC 8985) */ \
+    X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") /* fast recovery episodes entered */ \
+    X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") /* DSACK blocks received */ \
+    X(TCP_DSACK_SENT, "TcpExtTCPDSACKOldSent") /* DSACK blocks sent */ \
+    X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") /* out-of-order segments received */ \
+    X(TCP_OFO_DROP, "TcpExtTCPOFODrop") /* segments (partly) dropped: beyond window or limits */ \
+    X(TCP_CHALLENGE_ACK, "TcpExtTCPChallengeACK") /* RFC 5961 challenge ACKs sent */ \
+    X(TCP_PAWS_ESTAB, "TcpExtPAWSEstab") /* segments dropped by PAWS (RFC 7323) */ \
+    X(TCP_OUT_OF_WINDOW, "TcpExtTCPOutOfWindow") /* unacceptable segments (RFC 9293 3.10.7.4) */ \
+    X(TCP_WINDOW_PROBES, "TcpExtTCPWinProbe") /* zero-window probes sent */ \
+    X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows") /* SYNs dropped: accept queue full */ \
+    X(TCP_LISTEN_DROPS, "TcpExtListenDrops") /* SYNs a listener could not take */
+
+/* clang-format on */
 
 enum mib_counter {
 #define MIB_ENUM(id, name) MIB_##id,

@@ -8,10 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NS_PER_MS 1000000ull
+
 void umptcp_config_init(umptcp_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->sndbuf = 4u << 20;
+    cfg->rcvbuf = 128u << 10;
+    cfg->rcvbuf_max = 16u << 20;
+    cfg->max_ooo_ranges = 256;
+    cfg->max_conns = 1024;
+    cfg->backlog = 64;
+    cfg->mtu = 1500;
+    cfg->time_wait_ns = 60000 * NS_PER_MS;
+    cfg->rto_min_ns = 200 * NS_PER_MS;
+    cfg->rto_max_ns = 60000 * NS_PER_MS;
+    cfg->rto_initial_ns = 1000 * NS_PER_MS;
+    cfg->delack_ns = 40 * NS_PER_MS;
+    cfg->syn_retries = 6;
+    cfg->data_retries = 15;
+    cfg->nagle = true;
+    cfg->sack = true;
+    cfg->timestamps = true;
+    cfg->window_scaling = true;
+    cfg->cc = "cubic";
 }
+
+static int stack_env_output(void *ctx, int ifindex, const struct wire_segment_spec *spec);
 
 int umptcp_stack_new(umptcp_stack **out, const umptcp_config *cfg, const umptcp_callbacks *cb,
                      void *user)
@@ -30,12 +53,27 @@ int umptcp_stack_new(umptcp_stack **out, const umptcp_config *cfg, const umptcp_
         umptcp_config_init(&s->cfg);
     s->cb = *cb;
     s->user = user;
+    cc_registry_init(&s->cc);
+    if (s->cfg.cc == NULL || cc_registry_find(&s->cc, s->cfg.cc) == NULL) {
+        free(s);
+        return UMPTCP_ERR_INVAL;
+    }
+    s->env.output = stack_env_output;
+    s->env.ctx = s;
+    s->env.cfg = &s->cfg;
+    s->env.mib = &s->mib;
+    s->env.scratch = s->scratch;
+    /* RFC 6528: the ISN secret, from the caller's randomness (reproducible when seeded). */
+    s->cb.random(s->user, s->isn_secret, sizeof(s->isn_secret));
     *out = s;
     return UMPTCP_OK;
 }
 
 void umptcp_stack_free(umptcp_stack *s)
 {
+    if (s == NULL)
+        return;
+    stack_conn_free_all(s);
     free(s);
 }
 
@@ -49,13 +87,18 @@ static struct stack_iface *stack_iface_find(umptcp_stack *s, int ifindex)
     return NULL;
 }
 
-bool stack_addr_is_local(const umptcp_stack *s, const umptcp_addr *addr)
+int stack_addr_ifindex(const umptcp_stack *s, const umptcp_addr *addr)
 {
     for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
         for (size_t j = 0; j < s->ifaces[i].naddrs; j++)
             if (umptcp_addr_equal(&s->ifaces[i].addrs[j], addr))
-                return true;
-    return false;
+                return s->ifaces[i].ifindex;
+    return 0;
+}
+
+bool stack_addr_is_local(const umptcp_stack *s, const umptcp_addr *addr)
+{
+    return stack_addr_ifindex(s, addr) != 0;
 }
 
 int umptcp_stack_add_address(umptcp_stack *s, int ifindex, const umptcp_addr *addr)
@@ -130,25 +173,35 @@ int umptcp_stack_input(umptcp_stack *s, int ifindex, const uint8_t *pkt, size_t 
         return UMPTCP_ERR_NOTFOUND;
     }
     mib_inc(&s->mib, MIB_TCP_IN_SEGS);
-    /* No connections or listeners exist yet: every segment meets the CLOSED state. */
-    mib_inc(&s->mib, MIB_TCP_IN_NO_SOCKET);
-    stack_reply_no_socket(s, ifindex, &seg);
+    stack_enter(s);
+    if (!stack_conn_input(s, ifindex, &seg, now)) {
+        mib_inc(&s->mib, MIB_TCP_IN_NO_SOCKET);
+        stack_reply_no_socket(s, ifindex, &seg);
+    }
+    stack_leave(s);
     return UMPTCP_OK;
 }
 
 uint64_t umptcp_stack_next_timeout(const umptcp_stack *s)
 {
-    (void)s;
-    return UMPTCP_TIME_NEVER;
+    return s == NULL ? UMPTCP_TIME_NEVER : stack_conn_next_timeout(s);
 }
 
 void umptcp_stack_on_timeout(umptcp_stack *s, uint64_t now)
 {
-    (void)s;
-    (void)now;
+    if (s == NULL)
+        return;
+    stack_enter(s);
+    stack_conn_on_timeout(s, now);
+    stack_leave(s);
 }
 
 /* ---- output ----------------------------------------------------------------------------- */
+
+static int stack_env_output(void *ctx, int ifindex, const struct wire_segment_spec *spec)
+{
+    return stack_emit(ctx, ifindex, spec);
+}
 
 int stack_emit(umptcp_stack *s, int ifindex, const struct wire_segment_spec *spec)
 {

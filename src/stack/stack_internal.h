@@ -2,7 +2,10 @@
 #ifndef UMPTCP_STACK_INTERNAL_H
 #define UMPTCP_STACK_INTERNAL_H
 
+#include "cc/cc.h"
 #include "stack/mib.h"
+#include "tcp/tcp_sock.h"
+#include "umptcp/conn.h"
 #include "umptcp/stack.h"
 #include "wire/segment.h"
 
@@ -17,12 +20,49 @@ struct stack_iface {
     umptcp_addr addrs[UMPTCP_MAX_IFACE_ADDRS];
 };
 
+/* A connection as the application sees it (plain TCP: one socket). */
+struct umptcp_conn {
+    umptcp_stack *stack;
+    struct tcp_sock *sk;
+    umptcp_listener *listener; /* passive open, until accepted */
+    umptcp_conn *next, *prev;  /* the stack's list */
+    umptcp_conn *accept_next;  /* the listener's accept queue */
+    void *user;
+    bool in_accept_queue;
+    bool app_owned;  /* the application holds the handle */
+    bool app_closed; /* the application let go: the stack finishes and frees */
+    bool dead;       /* to be freed when the outermost stack call returns */
+    bool want_write; /* a write was short: send WRITABLE when room appears */
+};
+
+struct umptcp_listener {
+    umptcp_stack *stack;
+    umptcp_sockaddr local; /* family NONE: every local address */
+    umptcp_conn_opts opts;
+    umptcp_conn *queue_head, *queue_tail; /* established, not yet accepted */
+    size_t queued;                        /* in the accept queue */
+    size_t pending;                       /* handshakes in progress */
+    umptcp_listener *next;
+};
+
+#define STACK_ISN_SECRET_LEN 32
+
 struct umptcp_stack {
     umptcp_config cfg;
     umptcp_callbacks cb;
     void *user;
+    umptcp_event_cb event_cb;
+    void *event_user;
     struct stack_iface ifaces[UMPTCP_MAX_INTERFACES];
     struct mib mib;
+    struct cc_registry cc;
+    struct tcp_env env;
+    uint8_t isn_secret[STACK_ISN_SECRET_LEN];
+    umptcp_conn *conns; /* every connection, accepted or not, open or finishing */
+    size_t nconns;
+    umptcp_listener *listeners;
+    unsigned depth; /* nesting of stack calls (events may call back in) */
+    uint8_t scratch[UMPTCP_MAX_PACKET];
     uint8_t txbuf[UMPTCP_MAX_PACKET]; /* where stack_emit builds each outgoing packet */
 };
 
@@ -35,5 +75,19 @@ int stack_emit(umptcp_stack *s, int ifindex, const struct wire_segment_spec *spe
 
 /* RFC 9293 3.10.7.1: the answer to a segment for which there is no connection. */
 void stack_reply_no_socket(umptcp_stack *s, int ifindex, const struct wire_segment *seg);
+
+/* Interface that holds a local address, 0 when none. */
+int stack_addr_ifindex(const umptcp_stack *s, const umptcp_addr *addr);
+
+/* conn.c: the connection table. */
+void stack_enter(umptcp_stack *s);
+void stack_leave(umptcp_stack *s); /* frees dead connections at the outermost level */
+/* Delivers a parsed segment to its connection or listener; false when none took it. */
+bool stack_conn_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg, uint64_t now);
+uint64_t stack_conn_next_timeout(const umptcp_stack *s);
+void stack_conn_on_timeout(umptcp_stack *s, uint64_t now);
+void stack_conn_free_all(umptcp_stack *s);
+void stack_event(umptcp_stack *s, umptcp_conn *c, umptcp_event_type type, int error,
+                 umptcp_listener *l);
 
 #endif
