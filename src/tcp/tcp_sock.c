@@ -211,6 +211,9 @@ ssize_t tcp_sock_write(struct tcp_sock *sk, const void *buf, size_t n, uint64_t 
 
 ssize_t tcp_sock_read(struct tcp_sock *sk, void *buf, size_t n, uint64_t now)
 {
+    /* A reset or timeout discards what was not read (as Linux does): report it first. */
+    if (sk->state == UMPTCP_STATE_CLOSED && sk->error != 0 && sk->error != UMPTCP_ERR_ABORTED)
+        return sk->error;
     size_t got = tcp_rcvbuf_read(&sk->rcv, buf, n);
     if (got > 0) {
         /* Reading opened the window: tell the peer if it grew enough (tcp_out.c decides). */
@@ -218,12 +221,8 @@ ssize_t tcp_sock_read(struct tcp_sock *sk, void *buf, size_t n, uint64_t now)
             tcp_output(sk, now);
         return (ssize_t)got;
     }
-    if (n == 0)
+    if (n == 0 || sk->fin_rcvd || sk->state == UMPTCP_STATE_CLOSED)
         return 0;
-    if (sk->fin_rcvd)
-        return 0;
-    if (sk->state == UMPTCP_STATE_CLOSED)
-        return sk->error != 0 ? sk->error : 0;
     return UMPTCP_ERR_AGAIN;
 }
 
