@@ -174,11 +174,13 @@ struct tcp_rtx {
     bool tlp_is_retrans;
     bool rtt_since_probe; /* an RTT sample was taken since the last probe */
     /* Lifetime counters. */
-    uint64_t dsacks, spurious_sack_blocks, retransmits, rescues, tlps;
+    uint64_t dsacks, invalid_sack_blocks, retransmits, rescues, tlps;
 };
 
 /* Initialises an empty scoreboard with SND.UNA = SND.NXT = snd_una. cfg NULL is invalid
- * (smss is needed). Allocates nothing. Bad config -> UMPTCP_ERR_INVAL. */
+ * (smss is needed). Allocates nothing. Bad config -> UMPTCP_ERR_INVAL.
+ * RFC 8985 7.3 allows a loss probe only after an RTT sample "since the start of the
+ * connection": call tcp_rtx_note_rtt_sample() when the handshake gives one. */
 int tcp_rtx_init(struct tcp_rtx *rtx, uint32_t snd_una, const struct tcp_rtx_config *cfg);
 void tcp_rtx_destroy(struct tcp_rtx *rtx);
 /* The MSS changed (PMTU). */
