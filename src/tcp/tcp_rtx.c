@@ -116,8 +116,14 @@ static int reserve(struct tcp_rtx *rtx, size_t extra)
     while (alloc < rtx->count + extra)
         alloc *= 2;
     struct tcp_rtx_seg *segs = malloc(alloc * sizeof(*segs));
-    if (segs == NULL)
-        return UMPTCP_ERR_NOMEM;
+    if (segs == NULL) {
+        if (rtx->count + extra > rtx->alloc)
+            return UMPTCP_ERR_NOMEM;
+        /* No memory to grow, but compacting frees enough slots. */
+        memmove(rtx->segs, rtx->segs + rtx->head, rtx->count * sizeof(rtx->segs[0]));
+        rtx->head = 0;
+        return UMPTCP_OK;
+    }
     if (rtx->count > 0)
         memcpy(segs, rtx->segs + rtx->head, rtx->count * sizeof(*segs));
     free(rtx->segs);

@@ -15,6 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Allocation failures: under ASan, its documented start-up hook makes every malloc above
+ * 64 MiB return NULL, so the UMPTCP_ERR_NOMEM paths run for real. Without ASan those
+ * tests are skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ALLOC_LIMIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ALLOC_LIMIT 1
+#endif
+#endif
+#ifdef HAVE_ALLOC_LIMIT
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1:max_allocation_size_mb=64";
+}
+#endif
+
 #define NEAR_WRAP 0xfffff000u
 
 static uint32_t rng_next(uint32_t *s)
@@ -538,6 +556,34 @@ static void test_capacity_growth_and_peek(void **state)
     tcp_rcvbuf_destroy(&rb);
 }
 
+/* The ring cannot grow past 64 MiB here: bytes that would need more are dropped and counted,
+ * everything else keeps working. */
+static void test_growth_failure(void **state)
+{
+    (void)state;
+#ifndef HAVE_ALLOC_LIMIT
+    skip();
+#else
+    struct tcp_rcvbuf rb;
+    struct tcp_rcvbuf_insert_result res;
+    uint8_t d[100];
+    memset(d, 7, sizeof(d));
+    const uint32_t isn = 0xfffffff0u;
+    init_rb(&rb, isn, (size_t)1 << 30, 0, 0);
+    insert_ok(&rb, isn + (100u << 20), d, 100, &res); /* needs a 128 MiB ring */
+    assert_int_equal(res.stored, 0);
+    assert_int_equal(res.dropped, 100);
+    assert_int_equal(rb.dropped_nomem, 100);
+    assert_int_equal(tcp_rcvbuf_ooo_count(&rb), 0);
+    insert_ok(&rb, isn + (10u << 20), d, 100, &res); /* 16 MiB is fine */
+    assert_int_equal(res.stored, 100);
+    insert_ok(&rb, isn, d, 100, &res);
+    assert_int_equal(res.in_order, 100);
+    assert_int_equal(tcp_rcvbuf_ooo_count(&rb), 1);
+    tcp_rcvbuf_destroy(&rb);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_sack_order),
         cmocka_unit_test(test_interval_limit),
         cmocka_unit_test(test_capacity_growth_and_peek),
+        cmocka_unit_test(test_growth_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

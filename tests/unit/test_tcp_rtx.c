@@ -16,6 +16,24 @@
 
 #include <string.h>
 
+/* Allocation failures: under ASan, its documented start-up hook makes every malloc above
+ * 8 MiB return NULL, so the UMPTCP_ERR_NOMEM paths run for real. Without ASan those
+ * tests are skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ALLOC_LIMIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ALLOC_LIMIT 1
+#endif
+#endif
+#ifdef HAVE_ALLOC_LIMIT
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1:max_allocation_size_mb=8";
+}
+#endif
+
 #define MS 1000000ull
 #define SMSS 1000u
 #define ISS 0xffffe000u /* the wrap comes after 8 segments */
@@ -877,6 +895,43 @@ static void test_random_consistency(void **state)
     tcp_rtx_destroy(&rtx);
 }
 
+/* The entry array cannot grow past 8 MiB here: a send that needs more, or an ACK whose SACK
+ * blocks might need splits, is refused with nothing changed; acknowledging makes room. */
+static void test_allocation_failure(void **state)
+{
+    (void)state;
+#ifndef HAVE_ALLOC_LIMIT
+    skip();
+#else
+    struct tcp_rtx rtx;
+    struct tcp_rtx_ack_result res;
+    setup(&rtx, false, 0);
+    uint32_t n = 0;
+    int rc;
+    while ((rc = tcp_rtx_on_send(&rtx, tcp_rtx_snd_nxt(&rtx), 1, n, 0)) == UMPTCP_OK)
+        n++;
+    assert_int_equal(rc, UMPTCP_ERR_NOMEM);
+    assert_true(n >= 100000 && n < 400000);
+    assert_int_equal(tcp_rtx_seg_count(&rtx), n);
+    assert_int_equal(tcp_rtx_flight(&rtx), n);
+    check_invariants(&rtx);
+    /* A SACK could split entries: refused before anything changes. */
+    struct wire_sack_block b = {ISS + 10, ISS + 20};
+    assert_int_equal(ack(&rtx, ISS + 5, &b, 1, n, 0, &res), UMPTCP_ERR_NOMEM);
+    assert_int_equal(tcp_rtx_snd_una(&rtx), ISS);
+    assert_int_equal(tcp_rtx_sacked_bytes(&rtx), 0);
+    /* A plain cumulative ACK needs no memory; afterwards there is room again. */
+    assert_int_equal(ack(&rtx, ISS + 1000, NULL, 0, n, 0, &res), UMPTCP_OK);
+    assert_int_equal(res.acked_segs, 1000);
+    assert_int_equal(ack(&rtx, ISS + 1000, &b, 0, n, 0, &res), UMPTCP_OK);
+    b = (struct wire_sack_block){ISS + 2000, ISS + 2010};
+    assert_int_equal(ack(&rtx, ISS + 1000, &b, 1, n, 0, &res), UMPTCP_OK);
+    assert_int_equal(res.sacked_bytes, 10);
+    assert_int_equal(tcp_rtx_on_send(&rtx, tcp_rtx_snd_nxt(&rtx), 1, n, 0), UMPTCP_OK);
+    tcp_rtx_destroy(&rtx);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -895,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_tlp_pto),
         cmocka_unit_test(test_tlp_probe_and_ack),
         cmocka_unit_test(test_memory_bound),
+        cmocka_unit_test(test_allocation_failure),
         cmocka_unit_test(test_random_consistency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

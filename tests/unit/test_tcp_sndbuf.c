@@ -13,6 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Allocation failures: under ASan, its documented start-up hook makes every malloc above
+ * 64 MiB return NULL, so the UMPTCP_ERR_NOMEM paths run for real. Without ASan those
+ * tests are skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ALLOC_LIMIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ALLOC_LIMIT 1
+#endif
+#endif
+#ifdef HAVE_ALLOC_LIMIT
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1:max_allocation_size_mb=64";
+}
+#endif
+
 /* Deterministic byte pattern: byte at offset i. */
 static uint8_t pattern(uint64_t i)
 {
@@ -207,13 +225,45 @@ static void test_large_stream(void **state)
     tcp_sndbuf_destroy(&sb);
 }
 
+/* The ring cannot grow past 64 MiB here: a write that needs more is refused (nothing
+ * changes) or accepts what still fits. */
+static void test_growth_failure(void **state)
+{
+    (void)state;
+#ifndef HAVE_ALLOC_LIMIT
+    skip();
+#else
+    const size_t chunk = 16u << 20;
+    uint8_t *buf = malloc(chunk);
+    assert_non_null(buf);
+    fill(buf, 0, chunk);
+    struct tcp_sndbuf sb;
+    uint32_t s = 0xfff00000u;
+    assert_int_equal(tcp_sndbuf_init(&sb, s, (size_t)1 << 30), UMPTCP_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(tcp_sndbuf_write(&sb, buf, chunk), (ssize_t)chunk);
+    assert_int_equal(sb.ring_size, 4 * chunk); /* 64 MiB: the largest allowed */
+    assert_int_equal(tcp_sndbuf_write(&sb, buf, chunk), UMPTCP_ERR_NOMEM);
+    assert_int_equal(tcp_sndbuf_used(&sb), 4 * chunk);
+    assert_int_equal(sb.ring_size, 4 * chunk);
+    /* After an ACK of 1 MiB, 1 MiB fits in the storage held: a short write. */
+    assert_int_equal(tcp_sndbuf_ack(&sb, s + (1u << 20)), 1 << 20);
+    assert_int_equal(tcp_sndbuf_write(&sb, buf, chunk), 1 << 20);
+    assert_int_equal(tcp_sndbuf_write(&sb, buf, chunk), UMPTCP_ERR_NOMEM);
+    check_peek(&sb, s + (4 * (uint32_t)chunk) - 10, 10, chunk - 10);
+    check_peek(&sb, s + (4 * (uint32_t)chunk), 1000, 0);
+    free(buf);
+    tcp_sndbuf_destroy(&sb);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_rejects), cmocka_unit_test(test_full_and_short_writes),
         cmocka_unit_test(test_ack_bounds),   cmocka_unit_test(test_peek_and_copy_ranges),
         cmocka_unit_test(test_offsets),      cmocka_unit_test(test_capacity_change),
-        cmocka_unit_test(test_large_stream),
+        cmocka_unit_test(test_large_stream), cmocka_unit_test(test_growth_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
