@@ -109,7 +109,7 @@ struct tcp_rtx_ack_result {
     bool new_sack_info;           /* RFC 6675 2 "duplicate acknowledgment": SACKed new bytes */
     bool has_high_sacked;         /* any SACKed byte remains above SND.UNA */
     uint32_t high_sacked;         /* end of the highest SACKed range (valid if has_high_sacked) */
-    uint32_t invalid_sack_blocks; /* ignored: empty, reversed, above SND.NXT, or too wide */
+    uint32_t invalid_sack_blocks; /* ignored: empty or reversed, or ending above SND.NXT */
     bool recovery_exited;         /* RFC 6675 5 (A): the ACK covered RecoveryPoint */
     bool tlp_loss_repaired;       /* RFC 8985 7.4.2: a TLP repaired a loss; respond as a recovery */
 };
