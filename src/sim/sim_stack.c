@@ -137,6 +137,13 @@ int sim_stack_add_address_text(struct sim_node *n, int ifindex, const char *text
     return sim_stack_add_address(n, ifindex, &a);
 }
 
+void sim_stack_set_event_cb(struct sim_node *n, umptcp_event_cb cb, void *user)
+{
+    umptcp_stack *s = sim_stack_of(n);
+    if (s != NULL)
+        umptcp_stack_set_event_cb(s, cb, user);
+}
+
 void sim_stack_fill_random(struct sim_node *n, uint8_t *buf, size_t len)
 {
     sim_rng_fill(sim_node_rng(n), buf, len);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "sim/sim.h"
+#include "umptcp/conn.h"
 #include "umptcp/stack.h"
 
 /* Creates host `name` in w running a new stack configured by cfg (NULL: defaults).
@@ -48,6 +49,12 @@ umptcp_stack *sim_stack_of(const struct sim_node *n);
 int sim_stack_add_address(struct sim_node *n, int ifindex, const umptcp_addr *addr);
 /* The same with a textual address ("10.0.1.1", "fd00:1::1"). */
 int sim_stack_add_address_text(struct sim_node *n, int ifindex, const char *text);
+
+/* Sets the event callback of the host's stack (umptcp_stack_set_event_cb): connection events
+ * of this host go to cb(user, ...). They are delivered from inside the stack call that caused
+ * them (a packet delivery, a timer, or an API call); the rule above covers what cb does to
+ * this host's stack. Does nothing when n is not a stack host. */
+void sim_stack_set_event_cb(struct sim_node *n, umptcp_event_cb cb, void *user);
 
 /* What the stack's random callback does: fills buf with len bytes of the node's stream. */
 void sim_stack_fill_random(struct sim_node *n, uint8_t *buf, size_t len);

@@ -10,6 +10,7 @@
 #include "testutil.h"
 #include "sim/sim.h"
 #include "sim/sim_stack.h"
+#include "umptcp/conn.h"
 #include "umptcp/error.h"
 #include "umptcp/stack.h"
 #include "wire/segment.h"
@@ -305,6 +306,140 @@ static void test_addresses_and_kinds(void **state)
     sim_world_free(w);
 }
 
+/* ---- two stack hosts: connections and the timer rule ------------------------------------- */
+
+struct pair {
+    struct sim_world *w;
+    struct sim_node *c, *s;
+    struct sim_link *c_to_s;
+    umptcp_listener *listener;
+    umptcp_conn *accepted;
+    int connected, acceptable; /* events seen */
+    uint8_t first_syn[128];    /* the first packet the client sent */
+    size_t first_syn_len;
+};
+
+static void client_event(void *user, umptcp_conn *c, const umptcp_event *ev)
+{
+    struct pair *p = user;
+    p->connected += ev->type == UMPTCP_EV_CONNECTED;
+}
+
+static void server_event(void *user, umptcp_conn *c, const umptcp_event *ev)
+{
+    struct pair *p = user;
+    if (ev->type != UMPTCP_EV_ACCEPTABLE)
+        return;
+    p->acceptable++;
+    p->accepted = umptcp_accept(ev->listener, NULL); /* freed with the world */
+    assert_non_null(p->accepted);
+}
+
+static void keep_first_syn(void *user, const struct sim_trace *ev)
+{
+    struct pair *p = user;
+    if (ev->kind == SIM_TRACE_SEND && ev->node == p->c && p->first_syn_len == 0 &&
+        ev->len <= sizeof(p->first_syn)) {
+        memcpy(p->first_syn, ev->pkt, ev->len);
+        p->first_syn_len = ev->len;
+    }
+}
+
+/* Client 10.0.0.1 and server 10.0.0.2 (listening on port 80), 10 ms apart. */
+static void pair_build(struct pair *p, uint64_t seed)
+{
+    memset(p, 0, sizeof(*p));
+    assert_int_equal(sim_world_new(&p->w, seed), UMPTCP_OK);
+    assert_int_equal(sim_stack_host_new(&p->c, p->w, "client", NULL, NULL), UMPTCP_OK);
+    assert_int_equal(sim_stack_host_new(&p->s, p->w, "server", NULL, NULL), UMPTCP_OK);
+    assert_int_equal(sim_stack_add_address_text(p->c, 1, "10.0.0.1"), UMPTCP_OK);
+    assert_int_equal(sim_stack_add_address_text(p->s, 1, "10.0.0.2"), UMPTCP_OK);
+    struct sim_link_config cfg;
+    sim_link_config_init(&cfg);
+    cfg.delay_ns = 10 * MS;
+    struct sim_link *back;
+    assert_int_equal(sim_link_new(&p->c_to_s, p->w, "c-s", p->c, 1, p->s, 1, &cfg), UMPTCP_OK);
+    assert_int_equal(sim_link_new(&back, p->w, "s-c", p->s, 1, p->c, 1, &cfg), UMPTCP_OK);
+    sim_stack_set_event_cb(p->c, client_event, p);
+    sim_stack_set_event_cb(p->s, server_event, p);
+    sim_world_set_trace(p->w, keep_first_syn, p);
+    umptcp_sockaddr any = {.port = 80};
+    assert_int_equal(umptcp_listen(sim_stack_of(p->s), &any, NULL, &p->listener), UMPTCP_OK);
+}
+
+/* The run ended because nothing was left to do or the time was up (an established, idle
+ * connection may or may not keep a timer). */
+static bool run_ok(int rc)
+{
+    return rc == SIM_RUN_IDLE || rc == SIM_RUN_TIME_LIMIT;
+}
+
+static umptcp_conn *pair_connect(struct pair *p)
+{
+    umptcp_sockaddr to = sockaddr("10.0.0.2", 80);
+    umptcp_conn *conn = NULL;
+    assert_int_equal(umptcp_connect(sim_stack_of(p->c), &to, NULL, sim_world_now(p->w), &conn),
+                     UMPTCP_OK);
+    return conn;
+}
+
+/* A call into a stack between runs must be followed by sim_node_refresh_timer: here the SYN
+ * is lost and its retransmission timer only runs once the node's timer is refreshed. */
+static void test_timer_refresh_rule(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_build(&p, 5);
+    sim_link_set_up(p.c_to_s, false);
+    umptcp_conn *conn = pair_connect(&p); /* the SYN leaves (and is lost) now */
+    assert_int_equal(sim_node_counters(p.c)->tx_packets, 1);
+    assert_int_equal(sim_world_run(p.w, 5 * SIM_NS_PER_SEC), SIM_RUN_IDLE);
+    assert_int_equal(sim_node_counters(p.c)->tx_packets, 1); /* nobody ran the SYN timer */
+    assert_int_equal(p.connected, 0);
+
+    sim_link_set_up(p.c_to_s, true);
+    sim_node_refresh_timer(p.c); /* the rule */
+    assert_true(run_ok(sim_world_run(p.w, 5 * SIM_NS_PER_SEC)));
+    assert_true(sim_node_counters(p.c)->tx_packets >= 3); /* SYN again, ACK */
+    assert_int_equal(p.connected, 1);
+    assert_int_equal(p.acceptable, 1);
+    umptcp_conn_abort(conn, sim_world_now(p.w));
+    sim_world_free(p.w);
+}
+
+/* The ISN (RFC 6528, keyed by the stack's random bytes) follows the world seed. */
+static void first_syn(uint64_t seed, uint8_t *syn, size_t *len)
+{
+    struct pair p;
+    pair_build(&p, seed);
+    umptcp_conn *conn = pair_connect(&p);
+    sim_node_refresh_timer(p.c);
+    assert_true(run_ok(sim_world_run(p.w, 1 * SIM_NS_PER_SEC)));
+    assert_int_equal(p.connected, 1);
+    assert_true(p.first_syn_len > 0);
+    memcpy(syn, p.first_syn, p.first_syn_len);
+    *len = p.first_syn_len;
+    umptcp_conn_abort(conn, sim_world_now(p.w));
+    sim_world_free(p.w);
+}
+
+static void test_isn_follows_seed(void **state)
+{
+    (void)state;
+    uint8_t a[128], b[128], c[128];
+    size_t la, lb, lc;
+    first_syn(21, a, &la);
+    first_syn(21, b, &lb);
+    first_syn(22, c, &lc);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    struct wire_segment sa, sc;
+    assert_int_equal(wire_segment_parse(a, la, &sa), UMPTCP_OK);
+    assert_int_equal(wire_segment_parse(c, lc, &sc), UMPTCP_OK);
+    assert_int_equal(sa.tcp.flags, WIRE_TCP_SYN);
+    assert_int_not_equal(sa.tcp.seq, sc.tcp.seq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_pcap),
         cmocka_unit_test(test_random_from_node_stream),
         cmocka_unit_test(test_addresses_and_kinds),
+        cmocka_unit_test(test_timer_refresh_rule),
+        cmocka_unit_test(test_isn_follows_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
