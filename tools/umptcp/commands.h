@@ -8,5 +8,6 @@ struct umptcp_command {
 };
 
 int cmd_demo_main(int argc, char **argv);
+int cmd_cat_main(int argc, char **argv);
 
 #endif

@@ -7,6 +7,8 @@
 
 static const struct umptcp_command commands[] = {
     {"demo", "run a small simulated network and print what crosses its links", cmd_demo_main},
+    {"cat", "copy stdin/stdout over a TCP connection of a umptcp stack on TUN devices",
+     cmd_cat_main},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,156 @@
+/* `umptcp cat --no-mptcp` against the Linux kernel's TCP over a TUN device, in both roles:
+ * 100 MB each way at the same time, byte-exact (SHA-256 of what was sent and received on both
+ * sides), a clean exit 0 once both directions ended, the kernel's view of the connection
+ * (TCP_INFO: bytes acknowledged and received, as `ss -ti` shows them), the kernel's segment
+ * counters, and the --stats file. One small IPv6 transfer with two --tun shows that the
+ * first device of the destination's family carries the connection.
+ *
+ * Runs in a private network namespace (netns_helper.h); the devices are persistent TUNs made
+ * with `ip tuntap` that cat attaches to, gone with the namespace. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "netns_helper.h"
+#include "cat_harness.h"
+
+#define MB (1024ull * 1024ull)
+#define BIG (100 * MB)
+#define XFER_TIMEOUT_MS 45000
+
+static char stdin_path[300], stdin_hex[65];
+
+static void check_stats(const char *path, const struct ch_transfer *t, const char *iface)
+{
+    assert_true(ch_json_valid(path));
+    char *json = ch_read_file(path);
+    assert_non_null(json);
+    assert_int_equal(ch_json_number(json, "exit_status"), 0);
+    assert_int_equal(ch_json_number(json, "bytes_sent"), (long long)t->bytes);
+    assert_int_equal(ch_json_number(json, "bytes_acked"), (long long)t->bytes);
+    assert_int_equal(ch_json_number(json, "bytes_received"), (long long)t->bytes);
+    assert_true(ch_json_number(json, "srtt_us") > 0);
+    assert_true(ch_json_number(json, "cwnd") > 0);
+    assert_non_null(strstr(json, "\"subflows\": ["));
+    char want[64];
+    snprintf(want, sizeof(want), "\"interface\": \"%s\"", iface);
+    assert_non_null(strstr(json, want));
+    assert_non_null(strstr(json, "\"error\": null"));
+    free(json);
+}
+
+/* What every clean transfer must show. */
+static void check_clean(const struct ch_transfer *t)
+{
+    if (t->status != 0)
+        fail_msg("cat exited %d: %s", t->status, t->cat_err);
+    assert_true(t->kernel_got_all);
+    assert_true(t->cat_got_all);
+    /* The kernel's own view of the connection: everything it sent was acknowledged (plus
+     * its FIN, and its SYN when it opened), everything cat sent arrived (plus a FIN). */
+    if (t->ti.tcpi_bytes_acked < t->bytes || t->ti.tcpi_bytes_acked > t->bytes + 2)
+        fail_msg("kernel: bytes_acked %llu of %llu (received %llu, state %u)",
+                 (unsigned long long)t->ti.tcpi_bytes_acked, (unsigned long long)t->bytes,
+                 (unsigned long long)t->ti.tcpi_bytes_received, t->ti.tcpi_state);
+    assert_true(t->ti.tcpi_bytes_received >= t->bytes && t->ti.tcpi_bytes_received <= t->bytes + 1);
+    assert_null(strstr(t->cat_err, "ERROR")); /* no sanitizer report */
+    assert_null(strstr(t->cat_err, "runtime error"));
+}
+
+static void run_big(bool server, uint16_t port, bool stdin_from_file)
+{
+    char stats[320];
+    snprintf(stats, sizeof(stats), "%s/stats-%u.json", tu_tmpdir(), port);
+    struct ch_transfer t = {.server = server,
+                            .tun = "umcat0=10.41.0.2",
+                            .kernel_addr = "10.41.0.1",
+                            .cat_addr = "10.41.0.2",
+                            .port = port,
+                            .bytes = BIG,
+                            .stdin_file = stdin_from_file ? stdin_path : NULL,
+                            .stdin_hex = stdin_hex,
+                            .stats = stats,
+                            .timeout_ms = XFER_TIMEOUT_MS};
+    long long in_before = netns_proc_counter("/proc/net/snmp", "Tcp:", "InSegs");
+    long long out_before = netns_proc_counter("/proc/net/snmp", "Tcp:", "OutSegs");
+    assert_true(ch_transfer_run(&t));
+    check_clean(&t);
+    /* umptcp never sends a segment larger than its MSS (1460 at MTU 1500): at least one
+     * kernel InSeg per 1460 bytes; the kernel sends at most that much per segment too. */
+    long long in_delta = netns_proc_counter("/proc/net/snmp", "Tcp:", "InSegs") - in_before;
+    long long out_delta = netns_proc_counter("/proc/net/snmp", "Tcp:", "OutSegs") - out_before;
+    assert_true(in_delta >= (long long)(BIG / 1460));
+    assert_true(out_delta >= (long long)(BIG / 1460));
+    check_stats(stats, &t, "umcat0");
+}
+
+/* cat connects, the kernel listens; cat's stdin is a regular file. */
+static void test_cat_client_to_kernel_server(void **state)
+{
+    (void)state;
+    run_big(false, 7001, true);
+}
+
+/* The kernel connects to cat -l; cat's stdin is a pipe. */
+static void test_kernel_client_to_cat_server(void **state)
+{
+    (void)state;
+    run_big(true, 7002, false);
+}
+
+/* IPv6, two interfaces: the connection goes out of the first --tun of the destination's
+ * family (umcat1), the IPv4 one stays idle. */
+static void test_ipv6_second_tun(void **state)
+{
+    (void)state;
+    char stats[320];
+    snprintf(stats, sizeof(stats), "%s/stats-v6.json", tu_tmpdir());
+    const char *extra[] = {"--tun", "umcat1=fd41::2", NULL};
+    struct ch_transfer t = {.server = false,
+                            .tun = "umcat0=10.41.0.2",
+                            .kernel_addr = "fd41::1",
+                            .cat_addr = "fd41::2",
+                            .port = 7003,
+                            .bytes = 4 * MB,
+                            .extra = extra,
+                            .stats = stats,
+                            .timeout_ms = XFER_TIMEOUT_MS};
+    assert_true(ch_transfer_run(&t));
+    check_clean(&t);
+    check_stats(stats, &t, "umcat1");
+    char *json = ch_read_file(stats);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"address\": \"fd41::2\""));
+    free(json);
+}
+
+static int setup_devices(void **state)
+{
+    (void)state;
+    if (netns_sh("ip tuntap add dev umcat0 mode tun") != 0 ||
+        netns_sh("ip link set umcat0 up") != 0 ||
+        netns_sh("ip addr add 10.41.0.1/24 dev umcat0") != 0 ||
+        netns_sh("ip tuntap add dev umcat1 mode tun") != 0 ||
+        netns_sh("ip link set umcat1 up") != 0 ||
+        netns_sh("ip addr add fd41::1/64 dev umcat1 nodad") != 0)
+        return -1;
+    snprintf(stdin_path, sizeof(stdin_path), "%s/stdin.bin", tu_tmpdir());
+    ch_write_file(stdin_path, 0x5eed, BIG, stdin_hex);
+    return 0;
+}
+
+int main(void)
+{
+    netns_enter_private();
+    tu_require(getenv("UMPTCP_BIN") != NULL, "UMPTCP_BIN (the umptcp binary)");
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cat_client_to_kernel_server),
+        cmocka_unit_test(test_kernel_client_to_cat_server),
+        cmocka_unit_test(test_ipv6_second_tun),
+    };
+    return cmocka_run_group_tests(tests, setup_devices, NULL);
+}

@@ -1,0 +1,54 @@
+/* umptcp cat: the pieces of the command shared by its files (cmd_cat*.c). */
+#ifndef UMPTCP_TOOL_CMD_CAT_H
+#define UMPTCP_TOOL_CMD_CAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "umptcp/addr.h"
+#include "umptcp/stack.h"
+
+/* Exit statuses. */
+#define CAT_EXIT_OK 0
+#define CAT_EXIT_FAIL 1  /* the connection or the system failed: reset, timeout, no TUN... */
+#define CAT_EXIT_USAGE 2 /* bad arguments, or a mode that is not available */
+
+/* Longest interface name (IFNAMSIZ - 1). */
+#define CAT_DEV_NAME_MAX 15
+
+struct cat_tun {
+    char dev[CAT_DEV_NAME_MAX + 1];
+    umptcp_addr addr;
+};
+
+struct cat_opts {
+    bool listen;       /* -l: server */
+    bool mptcp;        /* true unless --no-mptcp */
+    bool quiet;        /* -q */
+    int verbose;       /* -v, repeatable */
+    bool nodelay;      /* --nodelay */
+    const char *cc;    /* --cc NAME, NULL = the stack's default */
+    const char *pcap;  /* --pcap FILE */
+    const char *stats; /* --stats FILE */
+    double loss_in;    /* --loss / --loss-in: drop probability of packets from the kernel */
+    double loss_out;   /* --loss / --loss-out: drop probability of packets to the kernel */
+    bool seeded;       /* --seed given */
+    uint64_t seed;
+    uint16_t mss; /* --mss, 0 = from the MTU */
+    int mtu;      /* --mtu, 0 = leave the devices' MTU */
+    struct cat_tun tuns[UMPTCP_MAX_INTERFACES];
+    size_t ntuns;
+    const char *host; /* client: HOST as given */
+    uint16_t port;    /* client: remote port; server: the port to listen on */
+};
+
+/* Parses the command line (argv[0] is "cat"). Returns CAT_EXIT_OK with *help false when o is
+ * ready, CAT_EXIT_OK with *help true after printing the help to stdout, or CAT_EXIT_USAGE
+ * after printing a one-line message to stderr. */
+int cat_parse_args(int argc, char **argv, struct cat_opts *o, bool *help);
+
+/* Runs the command with parsed options; returns the exit status. */
+int cat_run(const struct cat_opts *o);
+
+#endif
