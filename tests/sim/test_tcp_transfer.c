@@ -272,6 +272,61 @@ static void run_scenario(void **state)
     sc->check(&cfg, &copy);
 }
 
+/* ---- the harness itself ------------------------------------------------------------------- */
+
+static void lossy_config(struct st_config *cfg, uint64_t seed)
+{
+    st_config_init(cfg);
+    cfg->seed = seed;
+    cfg->bytes_c2s = 4 * MIB;
+    cfg->bytes_s2c = 1 * MIB;
+    setup_loss1(cfg);
+}
+
+/* The same seed gives the same run, event for event; another seed another run. */
+static void test_harness_deterministic(void **state)
+{
+    (void)state;
+    static struct st_result a, b, c;
+    struct st_config cfg;
+    lossy_config(&cfg, 7);
+    assert_int_equal(st_run(&cfg, &a), ST_OK);
+    assert_int_equal(st_run(&cfg, &b), ST_OK);
+    lossy_config(&cfg, 8);
+    assert_int_equal(st_run(&cfg, &c), ST_OK);
+    assert_int_equal(a.events, b.events);
+    assert_int_equal(a.done_ns, b.done_ns);
+    assert_int_equal(a.client.info.retrans_segs, b.client.info.retrans_segs);
+    assert_int_equal(a.fwd[0].drop_loss, b.fwd[0].drop_loss);
+    assert_string_equal(a.c2s.sha_received, b.c2s.sha_received);
+    assert_string_not_equal(a.c2s.sha_received, c.c2s.sha_received); /* content follows seed */
+    assert_true(a.done_ns != c.done_ns || a.events != c.events);
+}
+
+/* Failures are reported with their reason: the time limit, the event budget. */
+static void test_harness_reports_limits(void **state)
+{
+    (void)state;
+    static struct st_result r;
+    struct st_config cfg;
+    st_config_init(&cfg);
+    st_path_symmetric(&cfg, 0, 100 * MBIT, 10 * MS, 0);
+    cfg.bytes_c2s = 20 * MIB; /* 1.7 s at best */
+    cfg.time_limit_ns = 500 * MS;
+    assert_int_equal(st_run(&cfg, &r), ST_FAIL_TIMEOUT);
+    assert_non_null(strstr(r.reason, "time limit"));
+    assert_true(r.c2s.bytes_received > 0 && r.c2s.bytes_received < cfg.bytes_c2s);
+    assert_false(r.c2s.complete);
+    assert_true(r.client.have_info); /* taken from the open connection at the end */
+    assert_int_equal(r.end_ns, 500 * MS);
+
+    cfg.time_limit_ns = 0;
+    cfg.max_events = 5000;
+    assert_int_equal(st_run(&cfg, &r), ST_FAIL_EVENT_LIMIT);
+    assert_non_null(strstr(r.reason, "event limit"));
+    assert_true(r.events <= 5000 + 10);
+}
+
 struct scenario_kind {
     const char *name;
     void (*setup)(struct st_config *cfg);
@@ -309,11 +364,13 @@ int main(int argc, char **argv)
             cmocka_set_test_filter(argv[++i]);
     }
     static struct scenario scenarios[NKINDS * NCCS];
-    static struct CMUnitTest tests[NKINDS * NCCS];
+    static struct CMUnitTest tests[NKINDS * NCCS + 2];
     size_t n = 0;
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_harness_deterministic);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_harness_reports_limits);
     for (size_t c = 0; c < NCCS; c++) {
         for (size_t k = 0; k < NKINDS; k++, n++) {
-            struct scenario *sc = &scenarios[n];
+            struct scenario *sc = &scenarios[c * NKINDS + k];
             snprintf(sc->name, sizeof(sc->name), "%s_%s", kinds[k].name, ccs[c]);
             sc->cc = ccs[c];
             sc->setup = kinds[k].setup;
