@@ -38,7 +38,8 @@
     X(TCP_OUT_OF_WINDOW, "TcpExtTCPOutOfWindow") /* unacceptable segments (RFC 9293 3.10.7.4) */ \
     X(TCP_WINDOW_PROBES, "TcpExtTCPWinProbe") /* zero-window probes sent */ \
     X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows") /* SYNs dropped: accept queue full */ \
-    X(TCP_LISTEN_DROPS, "TcpExtListenDrops") /* SYNs a listener could not take */
+    X(TCP_LISTEN_DROPS, "TcpExtListenDrops") /* SYNs a listener could not take */ \
+    X(TCP_TW_RST_IGNORED, "TcpExtTWRstIgnored") /* RSTs ignored in TIME_WAIT (RFC 1337) */
 
 /* clang-format on */
 

@@ -74,9 +74,10 @@ static void tcp_in_established(struct tcp_sock *sk, const struct wire_segment *s
     sk->snd_wl1 = seg->tcp.seq;
     sk->snd_wl2 = seg->tcp.ack;
     sk->retries = 0;
-    if (!sk->syn_retransmitted)
+    if (!sk->syn_retransmitted) {
         tcp_rtt_sample(&sk->rtt, now - sk->syn_sent_at, now, 1);
-    else
+        tcp_rtx_note_rtt_sample(&sk->rtx); /* RFC 8985 7.3: probes need an RTT sample */
+    } else
         tcp_rtt_reset_backoff(&sk->rtt);
     sk->timer[TCP_TIMER_RTO] = 0;
     sk->drs_start = now;
@@ -126,10 +127,17 @@ static void tcp_in_syn_sent(struct tcp_sock *sk, const struct wire_segment *seg,
 /* RFC 7323 5.3 PAWS: true when the segment must be dropped as an old duplicate. */
 static bool tcp_in_paws_reject(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now)
 {
-    if (!sk->ts_ok || !(seg->opt.present & WIRE_OPT_TIMESTAMP) || (seg->tcp.flags & WIRE_TCP_RST))
+    const struct wire_tcp_hdr *th = &seg->tcp;
+    if (!sk->ts_ok || !(seg->opt.present & WIRE_OPT_TIMESTAMP) || (th->flags & WIRE_TCP_RST))
         return false;
     (void)now;
-    return tcp_seq_lt(seg->opt.ts_val, sk->ts_recent);
+    if (!tcp_seq_lt(seg->opt.ts_val, sk->ts_recent))
+        return false;
+    /* A pure ACK overtaken by a later segment is not an old duplicate from a previous
+     * connection: accept it when its TSval lags by less than an RTO (in TSval ms ticks). */
+    bool pure_ack = th->payload_len == 0 && !(th->flags & (WIRE_TCP_SYN | WIRE_TCP_FIN));
+    uint64_t lag_ms = sk->ts_recent - seg->opt.ts_val;
+    return !(pure_ack && lag_ms * TCP_NS_PER_MS <= tcp_rtt_rto(&sk->rtt));
 }
 
 /* RFC 9293 3.10.7.4 first check: is the segment in the receive window? */
@@ -147,6 +155,22 @@ static bool tcp_in_acceptable(const struct tcp_sock *sk, const struct wire_segme
     return tcp_seq_in_window(seq, rcv_nxt, wnd) || tcp_seq_in_window(seq + len - 1, rcv_nxt, wnd);
 }
 
+/* RFC 2883 4.1: data wholly below RCV.NXT was received twice: report it as a D-SACK block in
+ * the ACK that answers it, so the sender can tell spurious retransmissions. */
+static void tcp_in_note_old_duplicate(struct tcp_sock *sk, const struct wire_segment *seg)
+{
+    const struct wire_tcp_hdr *th = &seg->tcp;
+    if (!sk->sack_ok || th->payload_len == 0 || !tcp_sock_synchronized(sk))
+        return;
+    uint32_t end = th->seq + (uint32_t)th->payload_len;
+    if (!tcp_seq_leq(end, tcp_rcvbuf_rcv_nxt(&sk->rcv)))
+        return;
+    sk->has_dsack = true;
+    sk->dsack.left = th->seq;
+    sk->dsack.right = end;
+    mib_inc(sk->env->mib, MIB_TCP_DSACK_SENT);
+}
+
 /* RFC 5961 3 and 4: answer a suspicious RST or SYN with an ACK. */
 static void tcp_in_challenge_ack(struct tcp_sock *sk, uint64_t now)
 {
@@ -156,6 +180,11 @@ static void tcp_in_challenge_ack(struct tcp_sock *sk, uint64_t now)
 
 static void tcp_in_rst(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now)
 {
+    /* RFC 1337 (TIME-WAIT assassination hazards): a RST must not cut TIME_WAIT short. */
+    if (sk->state == UMPTCP_STATE_TIME_WAIT) {
+        mib_inc(sk->env->mib, MIB_TCP_TW_RST_IGNORED);
+        return;
+    }
     /* RFC 5961 3.2: reset only on an exact match with RCV.NXT, else a challenge ACK. */
     if (seg->tcp.seq != tcp_rcv_nxt(sk)) {
         tcp_in_challenge_ack(sk, now);
@@ -163,8 +192,7 @@ static void tcp_in_rst(struct tcp_sock *sk, const struct wire_segment *seg, uint
     }
     mib_inc(sk->env->mib, MIB_TCP_IN_RSTS);
     int reason = sk->state == UMPTCP_STATE_SYN_RECEIVED ? TCP_CLOSE_REFUSED : TCP_CLOSE_RESET;
-    if (sk->state == UMPTCP_STATE_TIME_WAIT || sk->state == UMPTCP_STATE_LAST_ACK ||
-        sk->state == UMPTCP_STATE_CLOSING)
+    if (sk->state == UMPTCP_STATE_LAST_ACK || sk->state == UMPTCP_STATE_CLOSING)
         reason = TCP_CLOSE_NORMAL; /* RFC 9293: enter CLOSED; nothing was lost */
     tcp_sock_set_closed(sk, reason, now);
 }
@@ -257,7 +285,8 @@ void tcp_in_congestion(struct tcp_sock *sk, const struct tcp_rtx_ack_result *res
             .srtt_ns = tcp_rtt_srtt(&sk->rtt),
             .app_limited =
                 flight_before + sk->mss < sk->cc.st.cwnd && tcp_sock_data_end(sk) == sk->snd_nxt,
-            .in_recovery = rtx->in_recovery,
+            /* After an RTO the window slow-starts again; only PRR's fast recovery owns it. */
+            .in_recovery = sk->prr.active,
         };
         cc_on_ack(&sk->cc, &ev);
     }
@@ -433,6 +462,7 @@ void tcp_input(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now
     }
     if (!tcp_in_acceptable(sk, seg)) {
         mib_inc(sk->env->mib, MIB_TCP_OUT_OF_WINDOW);
+        tcp_in_note_old_duplicate(sk, seg);
         if (!(th->flags & WIRE_TCP_RST)) {
             if (sk->state == UMPTCP_STATE_TIME_WAIT && (th->flags & WIRE_TCP_FIN))
                 sk->timer[TCP_TIMER_TIMEWAIT] = now + sk->env->cfg->time_wait_ns;

@@ -59,7 +59,9 @@ struct tcp_sock *tcp_sock_new(const struct tcp_env *env, const struct tcp_sock_p
     sk->mss = p->local.addr.family == UMPTCP_AF_INET6 ? 1220 : 536; /* RFC 9293 3.7.1 */
     if (tcp_sndbuf_init(&sk->snd, sk->iss + 1, p->sndbuf ? p->sndbuf : cfg->sndbuf) != 0)
         goto fail;
-    struct tcp_rtx_config rc = {.smss = sk->mss, .rfc6675_islost = true};
+    /* RACK-TLP alone detects loss (RFC 8985 replaces DupThresh; Linux does the same): a
+     * 3-segment DupThresh mistakes reordering beyond 3 packets for loss. */
+    struct tcp_rtx_config rc = {.smss = sk->mss, .rfc6675_islost = false};
     if (tcp_rtx_init(&sk->rtx, sk->iss + 1, &rc) != 0)
         goto fail_snd;
     struct tcp_rtt_config rttc;
