@@ -260,8 +260,11 @@ void tcp_in_congestion(struct tcp_sock *sk, const struct tcp_rtx_ack_result *res
     }
     if (!rtx->in_recovery && rtx->need_rtx_bytes > 0) {
         /* RFC 6675 5 / RFC 8985: loss detected: fast recovery with PRR (RFC 6937). */
-        struct cc_loss_event lev = {
-            .now = now, .kind = CC_LOSS_FAST, .bytes_in_flight = flight_before};
+        /* RFC 5681 eq. 4 halves FlightSize; during SACK recovery FlightSize also counts
+         * SACKed and lost bytes, and back-to-back episodes then ratchet ssthresh upwards.
+         * Like Linux, reduce from what the window allowed: min(cwnd, FlightSize). */
+        uint32_t base = flight_before < sk->cc.st.cwnd ? flight_before : sk->cc.st.cwnd;
+        struct cc_loss_event lev = {.now = now, .kind = CC_LOSS_FAST, .bytes_in_flight = base};
         tcp_rtx_enter_recovery(rtx);
         cc_on_loss(&sk->cc, &lev);
         tcp_prr_start(&sk->prr, sk->cc.st.ssthresh, flight_before, sk->mss, TCP_PRR_SSRB);

@@ -83,7 +83,9 @@ static void tcp_timer_data_rto(struct tcp_sock *sk, uint64_t now)
     mib_inc(sk->env->mib, MIB_TCP_TIMEOUTS);
     struct cc_loss_event ev = {.now = now,
                                .kind = CC_LOSS_RTO,
-                               .bytes_in_flight = tcp_rtx_flight(&sk->rtx),
+                               .bytes_in_flight = tcp_rtx_flight(&sk->rtx) < sk->cc.st.cwnd
+                                                      ? tcp_rtx_flight(&sk->rtx)
+                                                      : sk->cc.st.cwnd,
                                .rto_repeat = sk->retries > 1};
     cc_on_loss(&sk->cc, &ev);
     sk->prr.active = false;

@@ -258,6 +258,12 @@ static void check_bidir(const struct st_config *cfg, const struct st_result *res
     check_common(cfg, res);
     assert_true(res->c2s.goodput_bps >= 0.5 * 100 * MBIT);
     assert_true(res->s2c.goodput_bps >= 0.5 * 100 * MBIT);
+    /* ACKs riding on data must not let a sender overrun the bottleneck: a window reduced
+     * from an inflated FlightSize once made the server resend almost every segment. Here
+     * each side may retransmit at most 10% of the ~14,500 segments it sends. */
+    uint64_t segs = cfg->bytes_c2s / 1448;
+    assert_true(st_client_counter(res, "TcpRetransSegs") < segs / 10);
+    assert_true(st_server_counter(res, "TcpRetransSegs") < segs / 10);
 }
 
 /* ---- running a scenario --------------------------------------------------------------- */
