@@ -11,6 +11,8 @@
 
 /* Upper bound on segments one tcp_output() call emits; the next ACK or timer continues. */
 #define TCP_OUT_BURST_MAX 256
+/* tcp_out_new flag (beside TCP_RTX_SEND_*): ignore Nagle and sender SWS avoidance. */
+#define TCP_OUT_FORCE 0x100u
 
 uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn)
 {
@@ -217,7 +219,9 @@ static uint32_t tcp_out_new_len(struct tcp_sock *sk, uint32_t cwnd_room, bool fo
 static bool tcp_out_new(struct tcp_sock *sk, uint32_t cwnd_room, unsigned flags, uint64_t now)
 {
     bool fin;
-    uint32_t len = tcp_out_new_len(sk, cwnd_room, (flags & TCP_RTX_SEND_TLP) != 0, &fin);
+    bool force = (flags & (TCP_RTX_SEND_TLP | TCP_OUT_FORCE)) != 0;
+    flags &= ~TCP_OUT_FORCE;
+    uint32_t len = tcp_out_new_len(sk, cwnd_room, force, &fin);
     if (len == 0 && !fin)
         return false;
     uint32_t seq = sk->snd_nxt;
@@ -300,6 +304,17 @@ void tcp_out_probe(struct tcp_sock *sk, const struct tcp_rtx_next *next, uint64_
         tcp_out_retransmit(sk, next, TCP_RTX_SEND_TLP, now);
 }
 
+bool tcp_out_persist_send(struct tcp_sock *sk, uint64_t now)
+{
+    uint32_t wnd_end = sk->snd_una + sk->snd_wnd;
+    if (sk->snd_wnd == 0 || !tcp_seq_lt(sk->snd_nxt, wnd_end))
+        return false;
+    if (!tcp_out_new(sk, sk->mss + 1, TCP_RTX_SEND_NEW | TCP_OUT_FORCE, now))
+        return false;
+    tcp_timer_update_loss_timers(sk, now, 0);
+    return true;
+}
+
 /* RFC 9293 3.8.6.2.2 receiver SWS avoidance: a window update is worth a segment when the
  * right edge moved by at least min(half the buffer, 2 * MSS). */
 static bool tcp_out_window_update_due(struct tcp_sock *sk)
@@ -338,8 +353,10 @@ void tcp_output(struct tcp_sock *sk, uint64_t now)
     unsigned sent = tcp_out_segments(sk, now);
     if (sent == 0 && (sk->ack_now || tcp_out_window_update_due(sk)))
         tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
-    /* Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1). */
-    if (sk->snd_wnd == 0 && sk->snd_nxt == sk->snd_una &&
+    /* Data waiting, nothing in flight, nothing sent: the peer's window holds it back (zero,
+     * or below one segment so that sender SWS avoidance waits). The persist timer probes a
+     * zero window (RFC 9293 3.8.6.1) or sends what a small one takes (3.8.6.2.1). */
+    if (sent == 0 && sk->snd_nxt == sk->snd_una &&
         tcp_seq_lt(sk->snd_nxt, tcp_sock_data_end(sk)) && sk->timer[TCP_TIMER_PERSIST] == 0)
         tcp_timer_arm_persist(sk, now);
     if (sent > 0)

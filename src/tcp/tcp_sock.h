@@ -191,6 +191,10 @@ int tcp_send_control(struct tcp_sock *sk, uint8_t flags, uint32_t seq, uint64_t 
 int tcp_send_syn(struct tcp_sock *sk, uint64_t now);
 /* A tail loss probe the scoreboard chose (RFC 8985 7.3), sent regardless of cwnd. */
 void tcp_out_probe(struct tcp_sock *sk, const struct tcp_rtx_next *next, uint64_t now);
+/* The persist timer's override of sender SWS avoidance (RFC 9293 3.8.6.2.1, RFC 1122
+ * 4.2.3.4): with nothing in flight, sends the new data a non-zero window below one segment
+ * takes. Returns false when nothing went. */
+bool tcp_out_persist_send(struct tcp_sock *sk, uint64_t now);
 /* Window to advertise in the segment we are about to send (already scaled down), updating
  * rcv_adv. */
 uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn);

@@ -112,11 +112,17 @@ static void tcp_timer_tlp(struct tcp_sock *sk, uint64_t now)
 }
 
 /* RFC 9293 3.8.6.1: probe a zero window with a segment the peer must acknowledge. We send an
- * ACK below SND.UNA (as Linux does), which the peer answers with its current window. */
+ * ACK below SND.UNA (as Linux does), which the peer answers with its current window. A
+ * window below one segment gets what it takes instead (3.8.6.2.1: else it never closes, and
+ * the data waits for a window update that may never come). */
 static void tcp_timer_persist(struct tcp_sock *sk, uint64_t now)
 {
-    if (sk->snd_wnd != 0 || sk->snd_nxt != sk->snd_una)
+    if (sk->snd_nxt != sk->snd_una)
         return;
+    if (sk->snd_wnd != 0) {
+        tcp_out_persist_send(sk, now);
+        return;
+    }
     mib_inc(sk->env->mib, MIB_TCP_WINDOW_PROBES);
     tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_una - 1, now);
     sk->persist_backoff++;

@@ -236,6 +236,13 @@ static bool both_connected(struct tcp_pair *p, void *arg)
     return x->connected[TP_A] > 0 && x->c[TP_B] != NULL;
 }
 
+static bool stream_done(struct tcp_pair *p, void *arg)
+{
+    struct tp_stream *s = arg;
+    (void)p;
+    return s->received == s->total;
+}
+
 static bool both_closed(struct tcp_pair *p, void *arg)
 {
     struct ctx *x = arg;
@@ -293,6 +300,63 @@ static void check_streams(struct ctx *x)
 {
     tp_stream_check(&x->s[TP_A]);
     tp_stream_check(&x->s[TP_B]);
+}
+
+/* ---- zero window -------------------------------------------------------------------------- */
+
+/* RFC 9293 3.8.6.1: B accepts but does not read; A's writes fill B's 64 KiB buffer, the window
+ * closes, A probes it with backoff; once B reads, window updates reopen it. */
+static void test_zero_window_probe(void **state)
+{
+    (void)state;
+    struct tp_config conf;
+    tp_config_init(&conf);
+    conf.cfg[TP_B].rcvbuf = conf.cfg[TP_B].rcvbuf_max = 64u << 10;
+    struct ctx *x = ctx_new(&conf);
+    ctx_stream(x, TP_A, 256u << 10, true);
+    ctx_establish(x, NULL);
+    x->auto_read[TP_B] = false;
+    tp_run_to(x->p, x->p->now + 15 * SEC);
+    umptcp_conn_info ai;
+    assert_int_equal(umptcp_conn_get_info(x->c[TP_A], &ai), 0);
+    assert_int_equal(ai.snd_wnd, 0);
+    /* B's buffer is full; B read only what arrived before it stopped reading. */
+    assert_int_equal(ai.bytes_acked, (64u << 10) + x->s[TP_A].received);
+    /* Probes with exponential backoff, few of them (bounded) in 15 s. */
+    uint64_t probes = tp_counter(x->p, TP_A, "TcpExtTCPWinProbe");
+    assert_true(probes >= 3 && probes <= 8);
+    uint64_t prev = 0, prev_gap = 0;
+    unsigned seen = 0;
+    for (size_t i = 0; i < x->nr; i++) {
+        if (!x->r[i].probe)
+            continue;
+        assert_int_equal(x->r[i].len, 0); /* a probe carries no data beyond the window */
+        if (seen > 0) {
+            uint64_t gap = x->r[i].sent - prev;
+            if (seen > 1)
+                assert_true(gap >= 2 * prev_gap - MS && gap <= 2 * prev_gap + MS);
+            prev_gap = gap;
+        }
+        prev = x->r[i].sent;
+        seen++;
+    }
+    assert_int_equal(seen, probes);
+    /* Every probe was answered by B with a zero window. */
+    size_t before = x->nr;
+    uint64_t t_read = x->p->now;
+    x->auto_read[TP_B] = true;
+    x->shutdown_on_eof[TP_B] = true;
+    reader(x, TP_B, x->p->now);
+    assert_true(tp_run_until(x->p, stream_done, &x->s[TP_A], x->p->now + 30 * SEC));
+    tp_stream_check(&x->s[TP_A]);
+    /* The transfer resumed at once on B's window update, not at the next probe. */
+    bool update = false;
+    for (size_t i = before; i < x->nr; i++)
+        if (x->r[i].from == TP_B && x->r[i].win > 0 && x->r[i].sent == t_read)
+            update = true;
+    assert_true(update);
+    assert_true(x->p->now - t_read < 2 * SEC);
+    ctx_free(x);
 }
 
 /* ---- Nagle and delayed ACK --------------------------------------------------------------- */
@@ -912,6 +976,7 @@ static void test_sack_off_one_side(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zero_window_probe),
         cmocka_unit_test(test_nagle_coalesces),
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_simultaneous_open),
