@@ -343,6 +343,12 @@ void tcp_output(struct tcp_sock *sk, uint64_t now)
     case UMPTCP_STATE_LAST_ACK:
         break;
     case UMPTCP_STATE_FIN_WAIT_2:
+        /* Our side is done sending but still receives (RFC 9293 3.10.7.4): a read that
+         * opens the window must still be announced (3.8.6.2.2), or a peer whose sender SWS
+         * avoidance waits for a full segment's room never sends the rest. */
+        if (sk->ack_now || tcp_out_window_update_due(sk))
+            tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
+        return;
     case UMPTCP_STATE_TIME_WAIT:
         if (sk->ack_now)
             tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
