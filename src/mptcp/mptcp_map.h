@@ -96,13 +96,12 @@ enum mptcp_rmap_csum_state {
 };
 
 struct mptcp_rmap_entry {
-    struct mptcp_map_dss map; /* as received (for the infinite mapping: rebased, see below) */
+    struct mptcp_map_dss map; /* as received (the infinite one is rebased as it is consumed) */
     uint32_t sublen;          /* subflow bytes covered: dll - data_fin (unused if infinite) */
     bool infinite;
-    uint8_t csum_state;     /* enum mptcp_rmap_csum_state */
-    uint32_t csum_sum;      /* partial sum of the payload bytes fed so far */
-    uint32_t csum_fed;      /* payload bytes fed so far */
-    uint64_t infinite_dsn0; /* infinite mapping: dsn - ssn as first received, for duplicates */
+    uint8_t csum_state; /* enum mptcp_rmap_csum_state */
+    uint32_t csum_sum;  /* partial sum of the payload bytes fed so far */
+    uint32_t csum_fed;  /* payload bytes fed so far */
 };
 
 struct mptcp_rmap {
@@ -144,9 +143,10 @@ int mptcp_rmap_init(struct mptcp_rmap *m, uint32_t first_ssn, size_t max_maps);
 void mptcp_rmap_destroy(struct mptcp_rmap *m);
 
 /* A mapping received in a DSS option (or the MP_CAPABLE ACK with data). Returns an
- * enum mptcp_rmap_add_result (>= 0), or UMPTCP_ERR_PROTO (conflicts with a known mapping;
- * DLL 0 with F or with a non-zero checksum), UMPTCP_ERR_NOMEM (max_maps reached or no
- * memory), UMPTCP_ERR_INVAL (NULL). On error nothing changes. */
+ * enum mptcp_rmap_add_result (>= 0), or UMPTCP_ERR_PROTO (conflicts with a known mapping, or
+ * DLL 0 with F), UMPTCP_ERR_NOMEM (max_maps reached or no memory), UMPTCP_ERR_INVAL (NULL).
+ * On error nothing changes. The checksum of an infinite mapping (RFC: set to 0) is ignored.
+ * A repeated infinite mapping is a duplicate when it maps consistently (same DSN - SSN). */
 int mptcp_rmap_add(struct mptcp_rmap *m, const struct mptcp_map_dss *map);
 
 /* The mapping covering subflow byte ssn (normally m->consumed), for up to avail in-order bytes
