@@ -12,6 +12,7 @@
  *     room: mptcp_sched_room() = min(cwnd - pipe, send-window room, send-buffer room) must be
  *     at least min(bytes, mss) (a chunk smaller than a segment needs only its own size), so
  *     the scheduler never queues data on a subflow that could not send it now;
+ *     the caller then gives the chosen subflow min(bytes, mptcp_sched_room()) bytes;
  *   - RFC 8684 3.3.8 / design: backup subflows (B=1, the peer asked us not to send there) are
  *     candidates only when NO non-backup subflow is usable; a usable non-backup subflow that
  *     is merely full makes the answer "none" (wait), not "use the backup".
