@@ -290,6 +290,10 @@ void tcp_in_congestion(struct tcp_sock *sk, const struct tcp_rtx_ack_result *res
                 flight_before + sk->mss < sk->cc.st.cwnd && tcp_sock_data_end(sk) == sk->snd_nxt,
             /* After an RTO the window slow-starts again; only PRR's fast recovery owns it. */
             .in_recovery = sk->prr.active,
+            /* RFC 9406: rounds end when SND.UNA passes the SND.NXT of their start. */
+            .hystart = sk->env->cfg->hystart,
+            .snd_una = sk->snd_una,
+            .snd_nxt = sk->snd_nxt,
         };
         cc_on_ack(&sk->cc, &ev);
     }
@@ -348,7 +352,10 @@ static bool tcp_in_ack(struct tcp_sock *sk, const struct wire_segment *seg, uint
     case UMPTCP_STATE_FIN_WAIT_1:
         if (tcp_in_fin_acked(sk)) {
             tcp_sock_set_state(sk, UMPTCP_STATE_FIN_WAIT_2);
-            sk->timer[TCP_TIMER_TIMEWAIT] = now + sk->env->cfg->time_wait_ns;
+            /* RFC 9293 3.6: FIN_WAIT_2 waits for the peer's FIN as long as it takes (a
+             * half-closed connection keeps receiving); only an orphan is limited. */
+            if (sk->orphan)
+                sk->timer[TCP_TIMER_TIMEWAIT] = now + sk->env->cfg->time_wait_ns;
         }
         break;
     case UMPTCP_STATE_CLOSING:
@@ -448,6 +455,8 @@ void tcp_input(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now
     const struct wire_tcp_hdr *th = &seg->tcp;
     sk->segs_in++;
     if (sk->state == UMPTCP_STATE_CLOSED)
+        return;
+    if (sk->ops != NULL && sk->ops->opt_input != NULL && !sk->ops->opt_input(sk, seg, now))
         return;
     if (sk->state == UMPTCP_STATE_SYN_SENT) {
         tcp_in_syn_sent(sk, seg, now);

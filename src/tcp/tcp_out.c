@@ -14,9 +14,17 @@
 /* tcp_out_new flag (beside TCP_RTX_SEND_*): ignore Nagle and sender SWS avoidance. */
 #define TCP_OUT_FORCE 0x100u
 
+/* The window the receive side offers: the socket's buffer, or the upper layer's shared one. */
+static size_t tcp_out_rcv_window(struct tcp_sock *sk)
+{
+    if (sk->ops != NULL && sk->ops->rcv_window != NULL)
+        return sk->ops->rcv_window(sk);
+    return tcp_rcvbuf_window(&sk->rcv);
+}
+
 uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn)
 {
-    size_t win = tcp_rcvbuf_window(&sk->rcv);
+    size_t win = tcp_out_rcv_window(sk);
     uint32_t rcv_nxt = tcp_rcv_nxt(sk);
     if (syn) { /* RFC 7323 2.2: the window in a SYN is never scaled */
         uint16_t w = (uint16_t)(win > 65535 ? 65535 : win);
@@ -63,16 +71,54 @@ static void tcp_out_options(struct tcp_sock *sk, struct wire_tcp_options *o, uin
     }
 }
 
+/* Adds the upper layer's options (MPTCP) to o: they come before SACK blocks, which keep
+ * whatever space is left (RFC 8684 App. A: DSS and timestamps fill 40 bytes). */
+static void tcp_out_upper_options(struct tcp_sock *sk, struct wire_tcp_options *o, uint8_t *buf,
+                                  const struct tcp_seg_info *info, uint64_t now)
+{
+    if (sk->ops == NULL || sk->ops->opt_write == NULL)
+        return;
+    uint8_t sack_count = o->sack_count;
+    uint32_t present = o->present;
+    o->present &= ~WIRE_OPT_SACK;
+    o->sack_count = 0;
+    int base = wire_tcp_options_size(o);
+    size_t room = base >= 0 && base <= WIRE_TCPOPT_SPACE ? WIRE_TCPOPT_SPACE - (size_t)base : 0;
+    size_t n = sk->ops->opt_write(sk, info, buf, room, now);
+    for (size_t off = 0; off + 2 <= n && o->mptcp_count < WIRE_MAX_MPTCP_OPTS;) {
+        uint8_t len = buf[off + 1];
+        if (len < 2 || off + len > n)
+            break;
+        o->mptcp[o->mptcp_count].data = buf + off;
+        o->mptcp[o->mptcp_count].len = len;
+        o->mptcp_count++;
+        off += len;
+    }
+    /* Put back as many SACK blocks as still fit. */
+    o->present = present;
+    for (o->sack_count = sack_count; o->sack_count > 0; o->sack_count--)
+        if (wire_tcp_options_size(o) > 0 && wire_tcp_options_size(o) <= WIRE_TCPOPT_SPACE)
+            break;
+    if (o->sack_count == 0)
+        o->present &= ~WIRE_OPT_SACK;
+}
+
 /* Builds and sends one segment of the connection; ACK bookkeeping for every ACK sent. */
 static int tcp_out_emit(struct tcp_sock *sk, uint8_t flags, uint32_t seq, const uint8_t *payload,
-                        size_t len, const struct wire_tcp_options *opt, uint64_t now)
+                        size_t len, const struct wire_tcp_options *opt_in, bool retransmit,
+                        uint64_t now)
 {
+    struct wire_tcp_options opt = *opt_in;
+    uint8_t upper_buf[WIRE_TCPOPT_SPACE];
+    struct tcp_seg_info info = {
+        .flags = flags, .seq = seq, .len = (uint32_t)len, .retransmit = retransmit};
+    tcp_out_upper_options(sk, &opt, upper_buf, &info, now);
     struct wire_segment_spec spec = {
         .src = sk->local,
         .dst = sk->remote,
         .seq = seq,
         .flags = flags,
-        .opt = opt,
+        .opt = &opt,
         .payload = payload,
         .payload_len = len,
     };
@@ -102,7 +148,7 @@ int tcp_send_control(struct tcp_sock *sk, uint8_t flags, uint32_t seq, uint64_t 
     tcp_out_options(sk, &o, now, (flags & WIRE_TCP_ACK) != 0);
     if ((flags & WIRE_TCP_RST) && !synced)
         o.present = 0;
-    return tcp_out_emit(sk, flags, seq, NULL, 0, &o, now);
+    return tcp_out_emit(sk, flags, seq, NULL, 0, &o, false, now);
 }
 
 int tcp_send_syn(struct tcp_sock *sk, uint64_t now)
@@ -127,12 +173,13 @@ int tcp_send_syn(struct tcp_sock *sk, uint64_t now)
         o.ts_ecr = active ? 0 : sk->ts_recent;
     }
     uint8_t flags = WIRE_TCP_SYN | (active ? 0 : WIRE_TCP_ACK);
-    return tcp_out_emit(sk, flags, sk->iss, NULL, 0, &o, now);
+    return tcp_out_emit(sk, flags, sk->iss, NULL, 0, &o, sk->syn_retransmitted, now);
 }
 
 /* Sends [seq, seq + len) of the send buffer, with FIN when fin is set (the FIN follows the
  * data in sequence space). */
-static int tcp_out_data(struct tcp_sock *sk, uint32_t seq, uint32_t len, bool fin, uint64_t now)
+static int tcp_out_data(struct tcp_sock *sk, uint32_t seq, uint32_t len, bool fin, bool retransmit,
+                        uint64_t now)
 {
     struct tcp_sndbuf_span spans[2];
     const uint8_t *payload = NULL;
@@ -155,7 +202,7 @@ static int tcp_out_data(struct tcp_sock *sk, uint32_t seq, uint32_t len, bool fi
         flags |= WIRE_TCP_PSH;
     struct wire_tcp_options o;
     tcp_out_options(sk, &o, now, true);
-    return tcp_out_emit(sk, flags, seq, payload, len, &o, now);
+    return tcp_out_emit(sk, flags, seq, payload, len, &o, retransmit, now);
 }
 
 /* Is [seq, seq+len) (len counting the FIN) to be sent with a FIN at its end? */
@@ -180,7 +227,7 @@ static void tcp_out_retransmit(struct tcp_sock *sk, const struct tcp_rtx_next *n
 {
     bool fin = tcp_out_carries_fin(sk, next->seq, next->len);
     uint32_t data_len = next->len - (fin ? 1u : 0u);
-    if (tcp_out_data(sk, next->seq, data_len, fin, now) != UMPTCP_OK)
+    if (tcp_out_data(sk, next->seq, data_len, fin, true, now) != UMPTCP_OK)
         return;
     tcp_rtx_on_send(&sk->rtx, next->seq, next->len, tcp_out_xmit_ts(sk, now),
                     flags | TCP_RTX_SEND_RETRANSMIT);
@@ -197,7 +244,15 @@ static uint32_t tcp_out_new_len(struct tcp_sock *sk, uint32_t cwnd_room, bool fo
     uint32_t avail = tcp_sock_data_end(sk) - sk->snd_nxt;
     uint32_t wnd_end = sk->snd_una + sk->snd_wnd;
     uint32_t wnd_room = tcp_seq_gt(wnd_end, sk->snd_nxt) ? wnd_end - sk->snd_nxt : 0;
-    uint32_t len = avail;
+    /* A segment must not cross the upper layer's boundary (one DSS mapping per segment);
+     * reaching the boundary counts as "all the data there is" for the small-segment rules. */
+    uint32_t sendable = avail;
+    if (avail > 0 && sk->ops != NULL && sk->ops->seg_limit != NULL) {
+        uint32_t lim = sk->ops->seg_limit(sk, sk->snd_nxt);
+        if (lim < sendable)
+            sendable = lim;
+    }
+    uint32_t len = sendable;
     if (len > sk->mss)
         len = sk->mss;
     if (len > wnd_room)
@@ -207,10 +262,10 @@ static uint32_t tcp_out_new_len(struct tcp_sock *sk, uint32_t cwnd_room, bool fo
     *fin = sk->fin_queued && !sk->fin_sent && len == avail && cwnd_room > len;
     if (len == 0 || force)
         return len;
-    if (len < sk->mss && len < avail)
+    if (len < sk->mss && len < sendable)
         return 0; /* sender-side silly window avoidance: wait for a full segment's room */
     bool in_flight = sk->snd_nxt != sk->snd_una;
-    if (len < sk->mss && sk->nagle && in_flight && !*fin)
+    if (len < sk->mss && sk->nagle && in_flight && !*fin && len == avail)
         return 0; /* Nagle: one small segment in flight at a time */
     return len;
 }
@@ -229,7 +284,7 @@ static bool tcp_out_new(struct tcp_sock *sk, uint32_t cwnd_room, unsigned flags,
         sk->fin_sent = true;
         sk->fin_seq = seq + len;
     }
-    if (tcp_out_data(sk, seq, len, fin, now) != UMPTCP_OK)
+    if (tcp_out_data(sk, seq, len, fin, false, now) != UMPTCP_OK)
         return false;
     uint32_t seq_len = len + (fin ? 1u : 0u);
     if (tcp_rtx_on_send(&sk->rtx, seq, seq_len, tcp_out_xmit_ts(sk, now), flags) != UMPTCP_OK)
@@ -320,7 +375,7 @@ bool tcp_out_persist_send(struct tcp_sock *sk, uint64_t now)
 static bool tcp_out_window_update_due(struct tcp_sock *sk)
 {
     uint32_t rcv_nxt = tcp_rcv_nxt(sk);
-    size_t win = tcp_rcvbuf_window(&sk->rcv);
+    size_t win = tcp_out_rcv_window(sk);
     uint32_t edge = rcv_nxt + (uint32_t)win;
     if (!tcp_seq_gt(edge, sk->rcv_adv))
         return false;
@@ -362,8 +417,8 @@ void tcp_output(struct tcp_sock *sk, uint64_t now)
     /* Data waiting, nothing in flight, nothing sent: the peer's window holds it back (zero,
      * or below one segment so that sender SWS avoidance waits). The persist timer probes a
      * zero window (RFC 9293 3.8.6.1) or sends what a small one takes (3.8.6.2.1). */
-    if (sent == 0 && sk->snd_nxt == sk->snd_una &&
-        tcp_seq_lt(sk->snd_nxt, tcp_sock_data_end(sk)) && sk->timer[TCP_TIMER_PERSIST] == 0)
+    if (sent == 0 && sk->snd_nxt == sk->snd_una && tcp_seq_lt(sk->snd_nxt, tcp_sock_data_end(sk)) &&
+        sk->timer[TCP_TIMER_PERSIST] == 0)
         tcp_timer_arm_persist(sk, now);
     if (sent > 0)
         tcp_timer_update_loss_timers(sk, now, 0);

@@ -41,8 +41,30 @@ enum tcp_close_reason {
     TCP_CLOSE_ABORTED = UMPTCP_ERR_ABORTED,
 };
 
-/* The upper layer (plain TCP connection now, MPTCP subflow later). All optional. */
+/* What the upper layer learns about a segment it may add options to. */
+struct tcp_seg_info {
+    uint8_t flags;   /* WIRE_TCP_* of the segment */
+    uint32_t seq;    /* first sequence number */
+    uint32_t len;    /* payload bytes */
+    bool retransmit; /* the range was sent before */
+};
+
+/* The upper layer (plain TCP connection, or an MPTCP subflow's connection). All optional. */
 struct tcp_sock_ops {
+    /* Writes the upper layer's options (whole TCP options, back to back) for one outgoing
+     * segment into buf, at most room bytes; returns the bytes written (0: none). TCP's own
+     * timestamps are already counted in room; SACK blocks get what is left afterwards. */
+    size_t (*opt_write)(struct tcp_sock *sk, const struct tcp_seg_info *seg, uint8_t *buf,
+                        size_t room, uint64_t now);
+    /* Sees every arriving segment of the connection before TCP processes it (options are in
+     * seg->opt.mptcp); returns false to drop it (the upper layer may have reset the socket). */
+    bool (*opt_input)(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now);
+    /* The receive window to advertise, in bytes (a shared, connection-level window); when NULL
+     * the socket's own receive buffer decides. */
+    size_t (*rcv_window)(struct tcp_sock *sk);
+    /* How many bytes from seq may go in one segment (one DSS mapping must cover a segment);
+     * when NULL, no limit beyond the MSS. Must return at least 1 for buffered data. */
+    uint32_t (*seg_limit)(struct tcp_sock *sk, uint32_t seq);
     void (*established)(struct tcp_sock *sk, uint64_t now);
     void (*readable)(struct tcp_sock *sk, uint64_t now);
     void (*writable)(struct tcp_sock *sk, uint64_t now);
@@ -98,6 +120,7 @@ struct tcp_sock {
     bool fin_queued;  /* the application shut down sending: FIN after the data */
     bool fin_sent;    /* the FIN went out (it is in the scoreboard) */
     bool fin_rcvd;    /* the peer's FIN was received in order */
+    bool orphan;      /* the application let go: FIN_WAIT_2 is limited (tcp_sock_orphan) */
     uint32_t fin_seq; /* sequence number of our FIN (valid when fin_sent) */
 
     /* ACK state. */
@@ -154,6 +177,9 @@ ssize_t tcp_sock_read(struct tcp_sock *sk, void *buf, size_t n, uint64_t now);
 int tcp_sock_shutdown(struct tcp_sock *sk, uint64_t now);
 /* Sends a RST (when synchronized) and moves to CLOSED without calling ops->closed. */
 void tcp_sock_abort(struct tcp_sock *sk, uint64_t now);
+/* The application closed the connection: nobody reads any more, so FIN_WAIT_2 ends after
+ * time_wait_ns instead of waiting for the peer's FIN forever (as Linux's tcp_fin_timeout). */
+void tcp_sock_orphan(struct tcp_sock *sk, uint64_t now);
 void tcp_sock_get_info(const struct tcp_sock *sk, umptcp_conn_info *out);
 
 /* Enters CLOSED with a reason: disarms timers and tells the upper layer. */
