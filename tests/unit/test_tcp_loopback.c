@@ -26,7 +26,7 @@ struct bed {
     umptcp_listener *lis;
     umptcp_conn *cli, *srv;
     struct tp_stream stream; /* A -> B */
-    bool srv_shut; /* the server shut down after reading the end of stream */
+    bool srv_shut;           /* the server shut down after reading the end of stream */
     bool cli_closed_ev, srv_closed_ev;
     int cli_err, srv_err;
 };
