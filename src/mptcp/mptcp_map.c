@@ -122,9 +122,26 @@ static bool rmap_same(const struct mptcp_rmap_entry *e, const struct mptcp_map_d
            (!n->has_csum || n->csum == e->map.csum);
 }
 
+/* The first subflow byte at or after the consumption point that no stored mapping covers. */
+static int64_t rmap_first_gap(const struct mptcp_rmap *m)
+{
+    int64_t pos = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        const struct mptcp_rmap_entry *e = rmap_at(m, i);
+        if (rmap_start(m, e) > pos)
+            break;
+        pos = rmap_end(m, e);
+    }
+    return pos;
+}
+
 static int rmap_insert(struct mptcp_rmap *m, size_t idx, const struct mptcp_rmap_entry *ne)
 {
-    if (m->count >= m->max_maps)
+    /* One slot beyond the bound is kept for the mapping the consumer needs next (the one
+     * starting at the first unmapped byte): mappings of out-of-order data must not be able to
+     * block the one that lets delivery, and so freeing, proceed. */
+    if (m->count >= m->max_maps &&
+        (m->count > m->max_maps || rmap_start(m, ne) != rmap_first_gap(m)))
         return UMPTCP_ERR_NOMEM;
     if (m->count == m->cap) {
         void *ring = m->ring;

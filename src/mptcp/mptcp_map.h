@@ -19,7 +19,9 @@
  *     consumption point where no known mapping does, is a protocol error (UMPTCP_ERR_PROTO;
  *     the connection layer resets the subflow, MP_TCPRST 0x01);
  *   - the count is bounded (UMPTCP_ERR_NOMEM): the caller should then drop the segment that
- *     carried the mapping BEFORE subflow processing, so it is not acked and comes again.
+ *     carried the mapping BEFORE subflow processing, so it is not acked and comes again. One
+ *     slot beyond max_maps is reserved for the mapping that starts at the first unmapped byte
+ *     (the one delivery waits for), so mappings of out-of-order data cannot deadlock it.
  * DATA_FIN (3.3.3): the Data-Level Length counts the DATA_FIN octet but the subflow does not,
  * so a mapping covers dll - 1 subflow bytes when F is set. A DATA_FIN alone (SSN 0, DLL 1)
  * covers no subflow byte: add() returns EMPTY and stores nothing; the connection layer records

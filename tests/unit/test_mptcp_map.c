@@ -310,12 +310,36 @@ static void test_rmap_bound(void **state)
     rinit(&m, 1, 4);
     for (uint32_t i = 0; i < 4; i++)
         radd(&m, M(1 + 10 * i, 100 + 10 * i, 10), MPTCP_RMAP_ADDED);
-    radd(&m, M(41, 140, 10), UMPTCP_ERR_NOMEM);
+    radd(&m, M(51, 150, 10), UMPTCP_ERR_NOMEM);
+    radd(&m, M(41, 140, 10), MPTCP_RMAP_ADDED); /* the next needed one: the reserve */
+    radd(&m, M(51, 150, 10), UMPTCP_ERR_NOMEM);
     /* A duplicate still answers (no room needed). */
     radd(&m, M(11, 110, 10), MPTCP_RMAP_DUPLICATE);
-    assert_int_equal(mptcp_rmap_count(&m), 4);
+    assert_int_equal(mptcp_rmap_count(&m), 5);
     assert_int_equal(mptcp_rmap_consume(&m, 10), UMPTCP_OK);
-    radd(&m, M(41, 140, 10), MPTCP_RMAP_ADDED);
+    radd(&m, M(71, 170, 10), UMPTCP_ERR_NOMEM); /* back at the bound, not the first gap */
+    radd(&m, M(51, 150, 10), MPTCP_RMAP_ADDED); /* the first gap: the reserve again */
+    assert_int_equal(mptcp_rmap_consume(&m, 20), UMPTCP_OK);
+    radd(&m, M(71, 170, 10), MPTCP_RMAP_ADDED); /* below the bound now */
+    assert_int_equal(mptcp_rmap_count(&m), 4);
+    mptcp_rmap_destroy(&m);
+
+    /* Full of mappings for out-of-order data above a hole: the hole's own mapping (the one
+     * delivery waits for) still gets in, once; other mappings do not. */
+    rinit(&m, 1, 3);
+    radd(&m, M(101, 1100, 10), MPTCP_RMAP_ADDED);
+    radd(&m, M(111, 1110, 10), MPTCP_RMAP_ADDED);
+    radd(&m, M(131, 1130, 10), MPTCP_RMAP_ADDED);
+    radd(&m, M(51, 1050, 50), UMPTCP_ERR_NOMEM); /* not at the first unmapped byte (1) */
+    radd(&m, M(121, 1120, 10), UMPTCP_ERR_NOMEM);
+    radd(&m, M(1, 1000, 50), MPTCP_RMAP_ADDED); /* the reserve */
+    assert_int_equal(mptcp_rmap_count(&m), 4);
+    radd(&m, M(51, 1050, 50), UMPTCP_ERR_NOMEM); /* now at the first gap, but reserve used */
+    assert_int_equal(mptcp_rmap_consume(&m, 50), UMPTCP_OK);
+    radd(&m, M(51, 1050, 50), MPTCP_RMAP_ADDED); /* reserve again */
+    assert_int_equal(mptcp_rmap_consume(&m, 70), UMPTCP_OK);
+    radd(&m, M(121, 1120, 10), MPTCP_RMAP_ADDED);
+    expect_chunk(&m, 100, 1120, 10);
     assert_int_equal(mptcp_rmap_init(&m, 1, MPTCP_MAP_MAX_LIMIT + 1), UMPTCP_ERR_INVAL);
     struct mptcp_rmap m2;
     rinit(&m2, 1, 0);
