@@ -496,6 +496,7 @@ int umptcp_conn_close(umptcp_conn *c, uint64_t now)
         tcp_sock_abort(c->sk, now);
         conn_mark_dead(c);
     } else {
+        tcp_sock_orphan(c->sk, now);
         rc = tcp_sock_shutdown(c->sk, now);
         if (c->sk->state == UMPTCP_STATE_CLOSED)
             conn_mark_dead(c);

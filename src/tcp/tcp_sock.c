@@ -250,6 +250,13 @@ int tcp_sock_shutdown(struct tcp_sock *sk, uint64_t now)
     }
 }
 
+void tcp_sock_orphan(struct tcp_sock *sk, uint64_t now)
+{
+    sk->orphan = true;
+    if (sk->state == UMPTCP_STATE_FIN_WAIT_2 && sk->timer[TCP_TIMER_TIMEWAIT] == 0)
+        sk->timer[TCP_TIMER_TIMEWAIT] = now + sk->env->cfg->time_wait_ns;
+}
+
 void tcp_sock_abort(struct tcp_sock *sk, uint64_t now)
 {
     /* RFC 9293 3.10.5: a RST in SYN_RECEIVED, ESTABLISHED, FIN_WAIT, CLOSE_WAIT. */

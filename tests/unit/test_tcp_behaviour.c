@@ -810,6 +810,40 @@ static void test_listener_backlog(void **state)
     ctx_free(x);
 }
 
+/* ---- half-close ------------------------------------------------------------------------------ */
+
+/* RFC 9293 3.6: A shuts down its sending side; B keeps sending for longer than time_wait_ns,
+ * then shuts down. Both directions arrive whole. */
+static void test_half_close(void **state)
+{
+    (void)state;
+    struct ctx *x = ctx_default();
+    ctx_stream(x, TP_A, 50000, true);
+    ctx_establish(x, NULL);
+    tp_stream_free(&x->s[TP_B]);
+    tp_stream_init(&x->s[TP_B], 300 * 1000, 22);
+    uint64_t t0 = x->p->now;
+    assert_true(tp_run_until(x->p, stream_done, &x->s[TP_A], t0 + 5 * SEC));
+    assert_true(x->s[TP_A].eof || x->peer_closed[TP_B] > 0);
+    /* B sends 1000 bytes every 10 ms for 3 s (time_wait_ns is 1 s). */
+    for (int i = 0; i < 300; i++) {
+        ssize_t n =
+            umptcp_conn_write(x->c[TP_B], x->s[TP_B].src + x->s[TP_B].written, 1000, x->p->now);
+        assert_int_equal(n, 1000);
+        x->s[TP_B].written += 1000;
+        tp_run_to(x->p, x->p->now + 10 * MS);
+        assert_false(x->closed[TP_A]);
+    }
+    assert_int_equal(tp_state(x->c[TP_A]), UMPTCP_STATE_FIN_WAIT_2);
+    assert_int_equal(umptcp_conn_shutdown(x->c[TP_B], x->p->now), 0);
+    assert_true(tp_run_until(x->p, both_closed, x, x->p->now + 10 * SEC));
+    check_streams(x);
+    assert_true(x->s[TP_B].eof);
+    assert_int_equal(x->err[TP_A], 0);
+    assert_int_equal(x->err[TP_B], 0);
+    ctx_free(x);
+}
+
 /* ---- send buffer ---------------------------------------------------------------------------- */
 
 static void test_write_after_shutdown(void **state)
@@ -990,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_abort_resets_peer),
         cmocka_unit_test(test_close_unread_resets),
         cmocka_unit_test(test_listener_backlog),
+        cmocka_unit_test(test_half_close),
         cmocka_unit_test(test_write_after_shutdown),
         cmocka_unit_test(test_sndbuf_full_writable),
         cmocka_unit_test(test_mss_from_mtu_and_peer),
