@@ -844,6 +844,33 @@ static void test_half_close(void **state)
     ctx_free(x);
 }
 
+/* An application that closed (orphaned) a connection in FIN_WAIT_2 does not wait forever for
+ * the peer's FIN: time_wait_ns later the socket is gone and the peer's data meets a RST. */
+static void test_fin_wait_2_orphan_limit(void **state)
+{
+    (void)state;
+    struct ctx *x = ctx_default();
+    ctx_establish(x, NULL);
+    tp_run_to(x->p, x->p->now + 100 * MS);
+    uint64_t t0 = x->p->now;
+    assert_int_equal(umptcp_conn_close(x->c[TP_A], t0), 0);
+    x->c[TP_A] = NULL;
+    tp_run_to(x->p, t0 + 500 * MS);
+    assert_int_equal(tp_state(x->c[TP_B]), UMPTCP_STATE_CLOSE_WAIT);
+    assert_int_equal(umptcp_conn_write(x->c[TP_B], "late", 4, x->p->now), 4);
+    tp_run_to(x->p, t0 + 700 * MS);
+    assert_false(x->closed[TP_B]); /* still there: the data was ACKed */
+    assert_int_equal(count_flag(x, TP_A, WIRE_TCP_RST), 0);
+    tp_run_to(x->p, t0 + 20 * MS + SEC + 1);
+    assert_int_equal(umptcp_conn_write(x->c[TP_B], "gone", 4, x->p->now), 4);
+    tp_run_to(x->p, t0 + 3 * SEC);
+    assert_int_equal(count_flag(x, TP_A, WIRE_TCP_RST), 1);
+    assert_true(x->closed[TP_B]);
+    assert_int_equal(x->err[TP_B], UMPTCP_ERR_RESET);
+    assert_int_equal(tp_counter(x->p, TP_A, "TcpInNoSocket"), 1);
+    ctx_free(x);
+}
+
 /* ---- send buffer ---------------------------------------------------------------------------- */
 
 static void test_write_after_shutdown(void **state)
@@ -1025,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_close_unread_resets),
         cmocka_unit_test(test_listener_backlog),
         cmocka_unit_test(test_half_close),
+        cmocka_unit_test(test_fin_wait_2_orphan_limit),
         cmocka_unit_test(test_write_after_shutdown),
         cmocka_unit_test(test_sndbuf_full_writable),
         cmocka_unit_test(test_mss_from_mtu_and_peer),
