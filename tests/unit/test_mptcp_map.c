@@ -443,6 +443,50 @@ static void test_rmap_csum_fail(void **state)
     mptcp_rmap_destroy(&m);
 }
 
+/* An independent RFC 1071 sum over Figure 10's pseudo-header followed by the payload, byte by
+ * byte: the checksum the peer would send, computed without the library. */
+static uint16_t naive_dss_csum(uint64_t dsn, uint32_t ssn, uint16_t dll, const uint8_t *p, size_t n)
+{
+    uint8_t hdr[16] = {0};
+    for (int i = 0; i < 8; i++)
+        hdr[i] = (uint8_t)(dsn >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        hdr[8 + i] = (uint8_t)(ssn >> (24 - 8 * i));
+    hdr[12] = (uint8_t)(dll >> 8);
+    hdr[13] = (uint8_t)dll;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < 16; i += 2)
+        sum += (uint64_t)(hdr[i] << 8 | hdr[i + 1]);
+    for (size_t i = 0; i < n; i++)
+        sum += (i & 1) ? p[i] : (uint64_t)p[i] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static void test_rmap_csum_independent(void **state)
+{
+    (void)state;
+    uint8_t pay[777];
+    fill(pay, sizeof(pay), 77);
+    for (int wrong = 0; wrong < 2; wrong++) {
+        struct mptcp_rmap m;
+        rinit(&m, 0x7ffffff0u, 0);
+        struct mptcp_map_dss d = M(0x7ffffff0u, 0x0123456789abcdefull, 778);
+        d.data_fin = true;
+        d.has_csum = true;
+        d.csum = (uint16_t)(naive_dss_csum(d.dsn, d.ssn, d.dll, pay, sizeof(pay)) + wrong);
+        radd(&m, d, MPTCP_RMAP_ADDED);
+        for (size_t off = 0; off < sizeof(pay); off += 100) {
+            size_t n = sizeof(pay) - off < 100 ? sizeof(pay) - off : 100;
+            assert_int_equal(mptcp_rmap_csum_feed(&m, d.ssn + (uint32_t)off, pay + off, n), (int)n);
+        }
+        assert_int_equal(csum_state_at(&m, d.ssn),
+                         wrong ? MPTCP_RMAP_CSUM_FAIL : MPTCP_RMAP_CSUM_PASS);
+        mptcp_rmap_destroy(&m);
+    }
+}
+
 /* Data fed before its mapping arrives stops at the unmapped byte; fed again later it counts. */
 static void test_rmap_csum_mapping_after_data(void **state)
 {
@@ -746,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_rmap_bound),
         cmocka_unit_test(test_rmap_csum_pass),
         cmocka_unit_test(test_rmap_csum_fail),
+        cmocka_unit_test(test_rmap_csum_independent),
         cmocka_unit_test(test_rmap_csum_mapping_after_data),
         cmocka_unit_test(test_rmap_random),
         cmocka_unit_test(test_covers_segment),
