@@ -341,7 +341,17 @@ static void test_zero_window_probe(void **state)
         seen++;
     }
     assert_int_equal(seen, probes);
-    /* Every probe was answered by B with a zero window. */
+    /* Every probe was answered at once by B with a zero window. */
+    for (size_t i = 0; i < x->nr; i++) {
+        if (!x->r[i].probe)
+            continue;
+        bool answered = false;
+        for (size_t j = i + 1; j < x->nr; j++)
+            if (x->r[j].from == TP_B && x->r[j].sent == x->r[i].arrive && x->r[j].win == 0 &&
+                x->r[j].len == 0)
+                answered = true;
+        assert_true(answered);
+    }
     size_t before = x->nr;
     uint64_t t_read = x->p->now;
     x->auto_read[TP_B] = true;
