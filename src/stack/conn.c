@@ -123,7 +123,10 @@ static void conn_on_established(struct tcp_sock *sk, uint64_t now)
     umptcp_listener *l = c->listener;
     (void)now;
     if (l == NULL) {
-        stack_event(c->stack, c, UMPTCP_EV_CONNECTED, 0, NULL);
+        /* A connection closed while its SYN was out is the stack's now: no event (the
+         * handle is invalid for the application). */
+        if (c->app_owned && !c->app_closed)
+            stack_event(c->stack, c, UMPTCP_EV_CONNECTED, 0, NULL);
         return;
     }
     l->pending--;

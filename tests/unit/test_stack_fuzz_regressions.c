@@ -24,10 +24,43 @@ static void test_fin_wait_2_window_update(void **state)
     stack_script_run(fin_wait_2_window_update, sizeof(fin_wait_2_window_update));
 }
 
+/* The application connects and closes while the SYN is out; the SYN/ACK then completed the
+ * handshake and the stack sent UMPTCP_EV_CONNECTED for the closed (invalid) handle. */
+static const uint8_t connected_after_close[] = {
+    0x20, 0xc3, 0x03, 0x5a,                   /* header: no connection, nodelay */
+    0x03, 0x00, 0x01, 0x0f,                   /* stack: connect to the peer */
+    0x21, 0x00, 0x04, 0x42, 0x00, 0x17, 0x70, /* stack: close */
+    0x50, 0x00, 0x05, 0x15, /* 5.4 s pass (record cut short): the SYN/ACK arrives */
+};
+
+static void test_connected_after_close(void **state)
+{
+    (void)state;
+    stack_script_run(connected_after_close, sizeof(connected_after_close));
+}
+
+/* The stack shuts down (FIN_WAIT_2) and 64 s pass before the peer sends 16 KB: the time_wait_ns
+ * limit closed the half-closed connection the application still held (fixed in 1d8e9e2: only
+ * orphaned connections have that limit); the data then never arrived. */
+static const uint8_t half_close_then_data[] = {
+    0xcd, 0x07, 0x03, 0x5a,                   /* header: established, reno, small MSS */
+    0x03, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00, /* stack: shutdown */
+    0x02, 0x00, 0x02, 0xfc, 0xe8,             /* 64.744 s pass */
+    0x04, 0x00, 0x04, 0x00, 0x00, 0xe8,       /* peer writes 16 KB (record cut short) */
+};
+
+static void test_half_close_then_data(void **state)
+{
+    (void)state;
+    stack_script_run(half_close_then_data, sizeof(half_close_then_data));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fin_wait_2_window_update),
+        cmocka_unit_test(test_connected_after_close),
+        cmocka_unit_test(test_half_close_then_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
