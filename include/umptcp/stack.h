@@ -55,6 +55,7 @@ typedef struct umptcp_config {
     bool timestamps;         /* offer timestamps [true] */
     bool window_scaling;     /* offer window scaling [true] */
     const char *cc;          /* default congestion control [cubic] */
+    bool hystart;            /* HyStart++ (RFC 9406) in the initial slow start [true] */
 } umptcp_config;
 
 /* Fills cfg with the defaults. */

@@ -97,6 +97,12 @@ struct cc_ack_event {
     uint64_t srtt_ns;         /* the engine's smoothed RTT after this sample, 0 when unknown */
     bool app_limited;         /* the sender did not fill cwnd: do not grow (RFC 7661, 9438 5.8) */
     bool in_recovery;         /* inside a FAST/ECN episode: cwnd is PRR's, do not grow */
+    /* HyStart++ (RFC 9406, src/cc/cc_hystart.h) in the initial slow start: the engine sets
+     * it from umptcp_config.hystart. It needs snd_una/snd_nxt to tell the rounds apart; with
+     * hystart false those two are ignored and slow start is plain RFC 5681. */
+    bool hystart;
+    uint32_t snd_una; /* SND.UNA after this ACK */
+    uint32_t snd_nxt; /* SND.NXT when the ACK arrived (before what it lets out) */
 };
 
 enum cc_loss_kind {

@@ -6,10 +6,14 @@
  * same events give the same windows on every platform. Error against the real-valued
  * formula: under one byte from rounding plus K's sub-microsecond truncation.
  *
- * Slow start is Reno's with ABC (RFC 9438 4.10 allows it; no HyStart++). Fast convergence
+ * Slow start is Reno's with ABC, and the initial one runs HyStart++ (RFC 9438 4.10
+ * recommends it; RFC 9406, src/cc/cc_hystart.h) when the engine asks for it. Fast convergence
  * (4.7) is on. ssthresh uses FlightSize (4.6). cwnd during recovery belongs to PRR; on
  * recovery exit the framework default sets cwnd = ssthresh. */
 #include "cc/cc.h"
+#include "cc/cc_hystart.h"
+
+#include <stddef.h>
 
 /* RFC 9438 4.6 beta = 0.7; 4.7 (1 + beta) / 2 = 0.85; 4.3 alpha = 3(1-beta)/(1+beta) = 9/17;
  * 4.2 C = 0.4. */
@@ -37,6 +41,7 @@ struct cc_cubic_vars {
 };
 
 struct cc_cubic {
+    struct cc_hystart hystart; /* first: cc_hystart_of() finds it there */
     struct cc_cubic_vars v;
     struct cc_cubic_vars undo;
     uint64_t app_limited_since; /* ns, valid when app_limited */
@@ -46,6 +51,7 @@ struct cc_cubic {
     bool fast_convergence;
 };
 _Static_assert(sizeof(struct cc_cubic) <= CC_PRIV_MAX, "cubic state fits in cc_sock");
+_Static_assert(offsetof(struct cc_cubic, hystart) == 0, "HyStart++ state comes first");
 
 static struct cc_cubic *cc_cubic_of(struct cc_sock *sk)
 {
@@ -247,7 +253,7 @@ static void cc_cubic_on_ack(struct cc_sock *sk, const struct cc_ack_event *ev)
         c->app_limited = false;
         cc_cubic_shift_epoch(c, ev->now, ev->now - c->app_limited_since);
     }
-    uint32_t acked = cc_slow_start(&sk->st, ev->acked_bytes);
+    uint32_t acked = cc_hystart_slow_start(&c->hystart, &sk->st, ev);
     if (acked != 0)
         cc_cubic_cong_avoid(sk, ev->now, acked);
 }
@@ -273,6 +279,7 @@ static void cc_cubic_on_loss(struct cc_sock *sk, const struct cc_loss_event *ev)
     }
     c->v.in_epoch = false;
     c->cwnd_frac = 0;
+    cc_hystart_on_loss(&c->hystart); /* RFC 9406 4.2: the usual reaction, HyStart++ ends */
     uint32_t cwnd = sk->st.cwnd;
     if (ev->kind == CC_LOSS_RTO) {
         /* 4.8: Reno's loss window, beta for ssthresh; the next CA stage uses K = 0 and
@@ -335,6 +342,7 @@ static void cc_cubic_init(struct cc_sock *sk, uint64_t now)
     struct cc_cubic *c = cc_cubic_of(sk);
     (void)now;
     c->fast_convergence = true; /* 4.7 SHOULD; we cannot know we are alone on the path */
+    cc_hystart_init(&c->hystart);
 }
 
 int cc_cubic_get_info(const struct cc_sock *sk, struct cc_cubic_info *out)

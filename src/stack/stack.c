@@ -32,6 +32,7 @@ void umptcp_config_init(umptcp_config *cfg)
     cfg->timestamps = true;
     cfg->window_scaling = true;
     cfg->cc = "cubic";
+    cfg->hystart = true;
 }
 
 static int stack_env_output(void *ctx, int ifindex, const struct wire_segment_spec *spec);
