@@ -36,6 +36,8 @@
 /* Without any loss, nothing may wait for a retransmission or probe timer: the window
  * updates and ACKs that move data all arrive, so the drain ends within delayed-ACK times. */
 #define SS_DRAIN_LOSSLESS_SECONDS 5
+#define SS_QUIET_NS (600000ull * SS_MS) /* the final quiet period: 10 virtual minutes */
+#define SS_QUIET_BUDGET 20000           /* events it may take */
 #define SS_SETUP_NS (10000ull * SS_MS)
 #define SS_WIRE_MAX_PKTS 512 /* packets in flight; more are dropped (a full queue) */
 #define SS_MAX_ENDS 8        /* connections one application holds */
@@ -549,8 +551,9 @@ static void ss_run_timers(struct ss_world *w, struct ss_side *s)
     ss_check_stack(s);
 }
 
-/* Runs packets and timers of both stacks in time order up to `until`, at most budget events. */
-static void ss_run_until(struct ss_world *w, uint64_t until, unsigned budget)
+/* Runs packets and timers of both stacks in time order up to `until`, at most budget events.
+ * Returns false when the budget ran out first. */
+static bool ss_run_until(struct ss_world *w, uint64_t until, unsigned budget)
 {
     ss_app_pump(w); /* the peer's application acts on what earlier calls changed */
     while (budget-- > 0) {
@@ -568,8 +571,10 @@ static void ss_run_until(struct ss_world *w, uint64_t until, unsigned budget)
         ss_app_pump(w);
         ss_check_stack(&w->peer);
     }
+    bool in_time = ss_next_event(w) > until;
     if (until > w->now)
         w->now = until;
+    return in_time;
 }
 
 /* ---- injected packets ---------------------------------------------------------------------------
@@ -942,6 +947,17 @@ static void ss_drain(struct ss_world *w)
     ss_all_delivered(w, true);
 }
 
+/* Whatever the script did, once the applications only read, the two stacks fall quiet: no
+ * ACK war (two ends answering each other's ACKs forever) or other endless exchange. */
+static void ss_quiesce(struct ss_world *w)
+{
+    w->no_drop = true;
+    w->peer.reading = true;
+    w->sut_reading = true;
+    SS_CHECK(ss_run_until(w, w->now + SS_QUIET_NS, SS_QUIET_BUDGET),
+             "the stacks keep exchanging packets (an ACK war?)");
+}
+
 static void ss_free_world(struct ss_world *w)
 {
     umptcp_stack_free(w->sut.st);
@@ -972,6 +988,7 @@ void stack_script_run(const uint8_t *data, size_t size)
         ss_op(w, op, &rec);
     }
     ss_drain(w);
+    ss_quiesce(w);
     if (w->trace) {
         ss_trace_state(w, "end");
         for (size_t i = 0; i < SS_MAX_ENDS; i++)
