@@ -9,6 +9,8 @@
 #define TCP_NS_PER_MS 1000000ull
 /* RFC 7323 5.5: a TS.Recent older than 24 days is invalid (PAWS would wrongly reject). */
 #define TCP_PAWS_IDLE_NS (24ull * 24 * 3600 * 1000000000ull)
+/* Least interval between ACKs answering unacceptable segments (Linux tcp_invalid_ratelimit). */
+#define TCP_OOW_ACK_INTERVAL_NS (500 * TCP_NS_PER_MS)
 
 static uint32_t tcp_seg_len(const struct wire_segment *seg)
 {
@@ -171,9 +173,39 @@ static void tcp_in_note_old_duplicate(struct tcp_sock *sk, const struct wire_seg
     mib_inc(sk->env->mib, MIB_TCP_DSACK_SENT);
 }
 
-/* RFC 5961 3 and 4: answer a suspicious RST or SYN with an ACK. */
-static void tcp_in_challenge_ack(struct tcp_sock *sk, uint64_t now)
+/* RFC 5961 7 and its Errata 4772: the ACKs that answer unacceptable segments are throttled,
+ * or two ends that disagree about the sequence space (one desynchronized by a forged or stale
+ * segment) answer each other's ACKs forever. As Linux: one per 500 ms per connection; a
+ * segment with data or FIN (and no SYN) is always answered, its sender needs the ACK. */
+static bool tcp_in_oow_ack_throttled(struct tcp_sock *sk, const struct wire_segment *seg,
+                                     uint64_t now)
 {
+    if (tcp_seg_len(seg) > 0 && !(seg->tcp.flags & WIRE_TCP_SYN))
+        return false;
+    /* A zero-window probe (SEG.SEQ = RCV.NXT - 1, no data: ours and Linux's) learns the
+     * window from each answer (RFC 9293 3.8.6.1). */
+    if (tcp_seg_len(seg) == 0 && seg->tcp.seq == tcp_rcv_nxt(sk) - 1)
+        return false;
+    if (sk->oow_ack_sent && now - sk->oow_ack_at < TCP_OOW_ACK_INTERVAL_NS)
+        return true;
+    sk->oow_ack_sent = true;
+    sk->oow_ack_at = now;
+    return false;
+}
+
+/* RFC 9293 3.10.7.4: an unacceptable segment is answered with <SEQ=SND.NXT><ACK=RCV.NXT>. */
+static void tcp_in_oow_ack(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now)
+{
+    if (!tcp_in_oow_ack_throttled(sk, seg, now))
+        tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
+}
+
+/* RFC 5961 3 and 4: answer a suspicious RST or SYN with an ACK. */
+static void tcp_in_challenge_ack(struct tcp_sock *sk, const struct wire_segment *seg,
+                                 uint64_t now)
+{
+    if (tcp_in_oow_ack_throttled(sk, seg, now))
+        return;
     mib_inc(sk->env->mib, MIB_TCP_CHALLENGE_ACK);
     tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
 }
@@ -187,7 +219,7 @@ static void tcp_in_rst(struct tcp_sock *sk, const struct wire_segment *seg, uint
     }
     /* RFC 5961 3.2: reset only on an exact match with RCV.NXT, else a challenge ACK. */
     if (seg->tcp.seq != tcp_rcv_nxt(sk)) {
-        tcp_in_challenge_ack(sk, now);
+        tcp_in_challenge_ack(sk, seg, now);
         return;
     }
     mib_inc(sk->env->mib, MIB_TCP_IN_RSTS);
@@ -337,11 +369,11 @@ static bool tcp_in_ack(struct tcp_sock *sk, const struct wire_segment *seg, uint
     }
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
     if (tcp_seq_gt(th->ack, sk->snd_nxt)) {
-        tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
+        tcp_in_oow_ack(sk, seg, now);
         return false;
     }
     if (tcp_seq_lt(th->ack, sk->snd_una - sk->max_snd_wnd)) {
-        tcp_in_challenge_ack(sk, now);
+        tcp_in_challenge_ack(sk, seg, now);
         return false;
     }
     if (tcp_seq_geq(th->ack, sk->snd_una)) {
@@ -469,7 +501,7 @@ void tcp_input(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now
     }
     if (tcp_in_paws_reject(sk, seg, now)) {
         mib_inc(sk->env->mib, MIB_TCP_PAWS_ESTAB);
-        tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
+        tcp_in_oow_ack(sk, seg, now);
         return;
     }
     if (!tcp_in_acceptable(sk, seg)) {
@@ -478,7 +510,7 @@ void tcp_input(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now
         if (!(th->flags & WIRE_TCP_RST)) {
             if (sk->state == UMPTCP_STATE_TIME_WAIT && (th->flags & WIRE_TCP_FIN))
                 sk->timer[TCP_TIMER_TIMEWAIT] = now + sk->env->cfg->time_wait_ns;
-            tcp_send_control(sk, WIRE_TCP_ACK, sk->snd_nxt, now);
+            tcp_in_oow_ack(sk, seg, now);
         }
         return;
     }
@@ -487,7 +519,7 @@ void tcp_input(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now
         return;
     }
     if (th->flags & WIRE_TCP_SYN) { /* RFC 5961 4.2: any SYN here gets a challenge ACK */
-        tcp_in_challenge_ack(sk, now);
+        tcp_in_challenge_ack(sk, seg, now);
         return;
     }
     if (!(th->flags & WIRE_TCP_ACK))

@@ -129,6 +129,8 @@ struct tcp_sock {
     bool has_dsack;        /* a DSACK block to report (RFC 2883) */
     struct wire_sack_block dsack;
     uint32_t dupacks; /* consecutive duplicate ACKs (for statistics/limited xmit) */
+    bool oow_ack_sent; /* an ACK answered an unacceptable segment, at oow_ack_at (throttle) */
+    uint64_t oow_ack_at;
 
     /* Timers and retries. */
     uint64_t timer[TCP_TIMER_COUNT];

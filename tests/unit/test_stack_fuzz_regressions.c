@@ -55,12 +55,38 @@ static void test_half_close_then_data(void **state)
     stack_script_run(half_close_then_data, sizeof(half_close_then_data));
 }
 
+/* One forged in-sequence byte on an established connection (1 ms wire): the stack takes it and
+ * ACKs beyond the peer's SND.NXT; the peer answers that ACK of unsent data with an ACK, whose
+ * sequence number the stack finds below RCV.NXT and answers again, and so on forever at wire
+ * speed (RFC 5961 Errata 4772). Fixed by throttling such answers (RFC 5961 7). */
+static const uint8_t ack_war[] = {
+    0x01, 0x01, 0x02, 0x40, /* header: established, 1 ms wire */
+    0x00, 0x00, 0x23,       /* inject (35 bytes: mode, sel, 33-byte segment) */
+    0x2d, 0x00,             /* the connection's 4-tuple, SEQ/ACK/timestamps relative */
+    0x00, 0x00, 0x00, 0x00, /* ports (substituted) */
+    0x00, 0x00, 0x00, 0x00, /* SEQ = RCV.NXT */
+    0x00, 0x00, 0x00, 0x00, /* ACK = SND.UNA */
+    0x80, 0x10, 0x07, 0xd0, /* 32-byte header, ACK, window 2000 */
+    0x00, 0x00, 0x00, 0x00, /* checksum (computed), urgent pointer */
+    0x01, 0x01, 0x08, 0x0a, /* NOP NOP timestamps */
+    0x00, 0x01, 0x7a, 0x01, /* TSval = TS.Recent + 96769 */
+    0x61, 0x2d, 0x61, 0x62, /* TSecr (relative to the stack's clock) */
+    0x73,                   /* one byte of data */
+};
+
+static void test_ack_war(void **state)
+{
+    (void)state;
+    stack_script_run(ack_war, sizeof(ack_war));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fin_wait_2_window_update),
         cmocka_unit_test(test_connected_after_close),
         cmocka_unit_test(test_half_close_then_data),
+        cmocka_unit_test(test_ack_war),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
