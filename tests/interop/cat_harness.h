@@ -403,6 +403,8 @@ struct ch_xfer {
     struct ch_sender catin; /* cat's stdin when it is a pipe */
     struct ch_hash catout;  /* cat's stdout */
     bool catout_eof;
+    uint64_t kernel_read_at; /* the kernel socket is not read before this time (ms) */
+    uint64_t catout_read_at; /* cat's stdout is not read before this time (ms) */
     uint8_t rbuf[CH_CHUNK];
 };
 
@@ -454,18 +456,20 @@ static inline bool ch_xfer_run(struct ch_xfer *x, struct ch_cat *c, int timeout_
             c->in_fd = -1;
             in_closed = true;
         }
-        if (!x->krecv_eof)
+        uint64_t now = ch_now_ms();
+        bool kread = now >= x->kernel_read_at, cread = now >= x->catout_read_at;
+        if (!x->krecv_eof && kread)
             x->krecv_eof = ch_drain(x->ksock, &x->krecv, x->rbuf, sizeof(x->rbuf));
-        if (!x->catout_eof)
+        if (!x->catout_eof && cread)
             x->catout_eof = ch_drain(c->out_fd, &x->catout, x->rbuf, sizeof(x->rbuf));
         ch_cat_read_err(c);
         if (kshut && in_closed && x->krecv_eof && x->catout_eof)
             return true;
         struct pollfd p[4] = {
             {.fd = x->ksock,
-             .events = (short)((x->krecv_eof ? 0 : POLLIN) | (kshut ? 0 : POLLOUT))},
+             .events = (short)((x->krecv_eof || !kread ? 0 : POLLIN) | (kshut ? 0 : POLLOUT))},
             {.fd = in_closed ? -1 : c->in_fd, .events = POLLOUT},
-            {.fd = x->catout_eof ? -1 : c->out_fd, .events = POLLIN},
+            {.fd = x->catout_eof || !cread ? -1 : c->out_fd, .events = POLLIN},
             {.fd = c->err_fd, .events = POLLIN},
         };
         poll(p, 4, 50);
@@ -549,6 +553,8 @@ struct ch_transfer {
     const char *const *extra; /* more cat arguments, NULL-terminated, or NULL */
     const char *stats;        /* --stats path */
     int timeout_ms;
+    int kernel_read_delay_ms; /* the kernel reads nothing for this long (its window closes) */
+    int catout_read_delay_ms; /* nobody reads cat's stdout for this long */
     /* what happened */
     int status;
     bool kernel_got_all; /* the kernel received cat's stdin, byte-exact */
@@ -606,6 +612,8 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
     uint64_t seed_k = UINT64_C(0x6b65726e656c) ^ t->port, seed_c = UINT64_C(0x636174) ^ t->port;
     ch_xfer_init(x, ks, seed_k, started ? t->bytes : 0, seed_c,
                  t->stdin_file == NULL ? t->bytes : 0);
+    x->kernel_read_at = ch_now_ms() + (uint64_t)t->kernel_read_delay_ms;
+    x->catout_read_at = ch_now_ms() + (uint64_t)t->catout_read_delay_ms;
     bool done = started && ch_xfer_run(x, c, t->timeout_ms);
     /* The kernel's last data may still be in flight to cat's ACK: wait for it (bounded). */
     for (uint64_t end = ch_now_ms() + 3000; done && ch_now_ms() < end; usleep(10000)) {

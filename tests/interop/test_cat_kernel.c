@@ -2,8 +2,7 @@
  * 100 MB each way at the same time, byte-exact (SHA-256 of what was sent and received on both
  * sides), a clean exit 0 once both directions ended, the kernel's view of the connection
  * (TCP_INFO: bytes acknowledged and received, as `ss -ti` shows them), the kernel's segment
- * counters, and the --stats file. One small IPv6 transfer with two --tun shows that the
- * first device of the destination's family carries the connection.
+ * counters, and the --stats file (test_cat_flow.c has flow control and IPv6).
  *
  * Runs in a private network namespace (netns_helper.h); the devices are persistent TUNs made
  * with `ip tuntap` that cat attaches to, gone with the namespace. */
@@ -101,41 +100,12 @@ static void test_kernel_client_to_cat_server(void **state)
     run_big(true, 7002, false);
 }
 
-/* IPv6, two interfaces: the connection goes out of the first --tun of the destination's
- * family (umcat1), the IPv4 one stays idle. */
-static void test_ipv6_second_tun(void **state)
-{
-    (void)state;
-    char stats[320];
-    snprintf(stats, sizeof(stats), "%s/stats-v6.json", tu_tmpdir());
-    const char *extra[] = {"--tun", "umcat1=fd41::2", NULL};
-    struct ch_transfer t = {.server = false,
-                            .tun = "umcat0=10.41.0.2",
-                            .kernel_addr = "fd41::1",
-                            .cat_addr = "fd41::2",
-                            .port = 7003,
-                            .bytes = 4 * MB,
-                            .extra = extra,
-                            .stats = stats,
-                            .timeout_ms = XFER_TIMEOUT_MS};
-    assert_true(ch_transfer_run(&t));
-    check_clean(&t);
-    check_stats(stats, &t, "umcat1");
-    char *json = ch_read_file(stats);
-    assert_non_null(json);
-    assert_non_null(strstr(json, "\"address\": \"fd41::2\""));
-    free(json);
-}
-
 static int setup_devices(void **state)
 {
     (void)state;
     if (netns_sh("ip tuntap add dev umcat0 mode tun") != 0 ||
         netns_sh("ip link set umcat0 up") != 0 ||
-        netns_sh("ip addr add 10.41.0.1/24 dev umcat0") != 0 ||
-        netns_sh("ip tuntap add dev umcat1 mode tun") != 0 ||
-        netns_sh("ip link set umcat1 up") != 0 ||
-        netns_sh("ip addr add fd41::1/64 dev umcat1 nodad") != 0)
+        netns_sh("ip addr add 10.41.0.1/24 dev umcat0") != 0)
         return -1;
     snprintf(stdin_path, sizeof(stdin_path), "%s/stdin.bin", tu_tmpdir());
     ch_write_file(stdin_path, 0x5eed, BIG, stdin_hex);
@@ -150,7 +120,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cat_client_to_kernel_server),
         cmocka_unit_test(test_kernel_client_to_cat_server),
-        cmocka_unit_test(test_ipv6_second_tun),
     };
     return cmocka_run_group_tests(tests, setup_devices, NULL);
 }

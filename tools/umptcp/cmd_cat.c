@@ -169,9 +169,12 @@ void cat_pump_send(struct cat *c)
     cat_watch(c, &c->in, c->in.off == c->in.len);
 }
 
+static void cat_after(void *user, uint64_t now);
+
 static void cat_on_stdin(void *user, int fd, uint64_t now)
 {
     cat_pump_send(user);
+    cat_after(user, now); /* events our writes raised */
 }
 
 /* ---- connection -> standard output ------------------------------------------------------- */
@@ -227,44 +230,39 @@ void cat_pump_recv(struct cat *c)
 static void cat_on_stdout(void *user, int fd, uint64_t now)
 {
     cat_pump_recv(user);
+    cat_after(user, now); /* events our reads raised */
 }
 
 /* ---- events of the stack ------------------------------------------------------------------- */
 
+/* Events only take note: the work happens in cat_after(), once the stack's call that raised
+ * them has finished, so reads and writes never run in the middle of the stack's processing
+ * of a segment (a write from inside an ACK's processing would see half-updated state). */
 static void cat_on_event(void *user, umptcp_conn *conn, const umptcp_event *ev)
 {
     struct cat *c = user;
+    if (ev->type == UMPTCP_EV_ACCEPTABLE) {
+        c->acceptable = true;
+        return;
+    }
+    if (conn == NULL || conn != c->conn)
+        return;
     switch (ev->type) {
-    case UMPTCP_EV_ACCEPTABLE:
-        c->acceptable = true; /* accepted in cat_after(), outside the stack's call */
-        break;
     case UMPTCP_EV_CONNECTED:
-        if (conn == c->conn) {
-            c->connected = true;
-            cat_report_connected(c);
-            cat_pump_send(c);
-        }
+        c->ev_connected = true;
         break;
     case UMPTCP_EV_READABLE:
     case UMPTCP_EV_PEER_CLOSED:
-        if (conn == c->conn)
-            cat_pump_recv(c);
+        c->ev_readable = true;
         break;
     case UMPTCP_EV_WRITABLE:
-        if (conn == c->conn)
-            cat_pump_send(c);
+        c->ev_writable = true;
         break;
     case UMPTCP_EV_CLOSED:
-        if (conn != c->conn)
-            break;
-        cat_snapshot(c);
-        if (ev->error != 0) {
-            cat_conn_failed(c, ev->error);
-        } else {
-            c->closed_cleanly = true;
-            cat_pump_recv(c);
-            cat_check_done(c);
-        }
+        c->ev_closed = true;
+        c->ev_closed_error = ev->error;
+        break;
+    default:
         break;
     }
 }
@@ -293,15 +291,49 @@ static void cat_accept(struct cat *c, uint64_t now)
     cat_pump_recv(c);
 }
 
-/* After every batch of packets and timer run: accept, and look at state without events. */
+/* What the events of one stack call asked for. */
+static void cat_handle_events(struct cat *c, uint64_t now)
+{
+    if (c->acceptable)
+        cat_accept(c, now);
+    if (c->conn == NULL || c->finished)
+        return;
+    if (c->ev_connected) {
+        c->ev_connected = false;
+        c->connected = true;
+        cat_report_connected(c);
+        c->ev_writable = true;
+    }
+    if (c->ev_closed) {
+        c->ev_closed = false;
+        cat_snapshot(c);
+        if (c->ev_closed_error != 0) {
+            cat_conn_failed(c, c->ev_closed_error);
+            return;
+        }
+        c->closed_cleanly = true;
+        c->ev_readable = true;
+    }
+    if (c->ev_writable) {
+        c->ev_writable = false;
+        cat_pump_send(c);
+    }
+    /* Always: a reader that was blocked on stdout, or data that came without an event. */
+    c->ev_readable = false;
+    cat_pump_recv(c);
+    cat_check_done(c);
+}
+
+/* After every batch of packets and timer run. Handling may raise more events (a read opens
+ * the window and sends an update, a write sends data): repeat while there are some. */
 static void cat_after(void *user, uint64_t now)
 {
     struct cat *c = user;
-    if (c->acceptable)
-        cat_accept(c, now);
-    if (c->conn != NULL && !c->finished) {
-        cat_pump_recv(c);
-        cat_check_done(c);
+    for (int round = 0; round < 4; round++) {
+        cat_handle_events(c, now);
+        if (c->finished || c->conn == NULL ||
+            !(c->acceptable || c->ev_connected || c->ev_closed || c->ev_writable || c->ev_readable))
+            break;
     }
 }
 

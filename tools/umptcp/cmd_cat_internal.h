@@ -35,14 +35,19 @@ struct cat {
     umptcp_sockaddr remote; /* client: HOST PORT resolved */
     size_t tun_index;       /* client: the --tun of the first subflow */
     bool acceptable;        /* the listener said ACCEPTABLE */
-    bool connected;         /* handshake complete (or accepted) */
-    bool stdin_eof;         /* read() gave 0 */
-    bool shut_sent;         /* umptcp_conn_shutdown() done */
-    bool recv_eof;          /* umptcp_conn_read() gave 0 */
-    bool closed_cleanly;    /* CLOSED event with error 0 */
-    bool abort_conn;        /* reset the connection at exit (local failure, signal) */
-    int conn_error;         /* the error that closed the connection */
-    umptcp_conn_info info;  /* latest snapshot, kept for --stats after the handle is gone */
+    bool ev_connected;      /* events noted by the event callback, handled after the stack call */
+    bool ev_readable;
+    bool ev_writable;
+    bool ev_closed;
+    int ev_closed_error;
+    bool connected;        /* handshake complete (or accepted) */
+    bool stdin_eof;        /* read() gave 0 */
+    bool shut_sent;        /* umptcp_conn_shutdown() done */
+    bool recv_eof;         /* umptcp_conn_read() gave 0 */
+    bool closed_cleanly;   /* CLOSED event with error 0 */
+    bool abort_conn;       /* reset the connection at exit (local failure, signal) */
+    int conn_error;        /* the error that closed the connection */
+    umptcp_conn_info info; /* latest snapshot, kept for --stats after the handle is gone */
     bool have_info;
     struct cat_fd in, out;
     uint64_t bytes_sent;     /* stdin bytes the connection took */

@@ -1,0 +1,141 @@
+/* `umptcp cat --no-mptcp` against the Linux kernel's TCP over TUN devices: flow control both
+ * ways with readers that stall (byte-exact, clean exit, the kernel's byte counts), and
+ * IPv6 with two --tun, where the first device of the destination's family carries the
+ * connection. Runs in a private network namespace (netns_helper.h); the devices are
+ * persistent TUNs made with `ip tuntap` that cat attaches to. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "netns_helper.h"
+#include "cat_harness.h"
+
+#define MB (1024ull * 1024ull)
+#define XFER_TIMEOUT_MS 45000
+
+static void check_stats(const char *path, const struct ch_transfer *t, const char *iface)
+{
+    assert_true(ch_json_valid(path));
+    char *json = ch_read_file(path);
+    assert_non_null(json);
+    assert_int_equal(ch_json_number(json, "exit_status"), 0);
+    assert_int_equal(ch_json_number(json, "bytes_sent"), (long long)t->bytes);
+    assert_int_equal(ch_json_number(json, "bytes_acked"), (long long)t->bytes);
+    assert_int_equal(ch_json_number(json, "bytes_received"), (long long)t->bytes);
+    assert_true(ch_json_number(json, "srtt_us") > 0);
+    assert_true(ch_json_number(json, "cwnd") > 0);
+    assert_non_null(strstr(json, "\"subflows\": ["));
+    char want[64];
+    snprintf(want, sizeof(want), "\"interface\": \"%s\"", iface);
+    assert_non_null(strstr(json, want));
+    assert_non_null(strstr(json, "\"error\": null"));
+    free(json);
+}
+
+/* What every clean transfer must show. */
+static void check_clean(const struct ch_transfer *t)
+{
+    if (t->status != 0)
+        fail_msg("cat exited %d: %s", t->status, t->cat_err);
+    assert_true(t->kernel_got_all);
+    assert_true(t->cat_got_all);
+    /* The kernel's own view of the connection: everything it sent was acknowledged (plus
+     * its FIN, and its SYN when it opened), everything cat sent arrived (plus a FIN). */
+    if (t->ti.tcpi_bytes_acked < t->bytes || t->ti.tcpi_bytes_acked > t->bytes + 2)
+        fail_msg("kernel: bytes_acked %llu of %llu (received %llu, state %u)",
+                 (unsigned long long)t->ti.tcpi_bytes_acked, (unsigned long long)t->bytes,
+                 (unsigned long long)t->ti.tcpi_bytes_received, t->ti.tcpi_state);
+    assert_true(t->ti.tcpi_bytes_received >= t->bytes && t->ti.tcpi_bytes_received <= t->bytes + 1);
+    assert_null(strstr(t->cat_err, "ERROR")); /* no sanitizer report */
+    assert_null(strstr(t->cat_err, "runtime error"));
+}
+
+/* IPv6, two interfaces: the connection goes out of the first --tun of the destination's
+ * family (umcat1), the IPv4 one stays idle. */
+static void test_ipv6_second_tun(void **state)
+{
+    (void)state;
+    char stats[320];
+    snprintf(stats, sizeof(stats), "%s/stats-v6.json", tu_tmpdir());
+    const char *extra[] = {"--tun", "umcat1=fd41::2", NULL};
+    struct ch_transfer t = {.server = false,
+                            .tun = "umcat0=10.41.0.2",
+                            .kernel_addr = "fd41::1",
+                            .cat_addr = "fd41::2",
+                            .port = 7003,
+                            .bytes = 4 * MB,
+                            .extra = extra,
+                            .stats = stats,
+                            .timeout_ms = XFER_TIMEOUT_MS};
+    assert_true(ch_transfer_run(&t));
+    check_clean(&t);
+    check_stats(stats, &t, "umcat1");
+    char *json = ch_read_file(stats);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"address\": \"fd41::2\""));
+    free(json);
+}
+
+/* Flow control both ways: the kernel reads nothing for a second while it sends (its receive
+ * window closes: umptcp must stay inside it and keep the kernel's data flowing), and nobody
+ * reads cat's stdout for a second (cat must stop reading the connection, so umptcp's window
+ * closes and the kernel waits). Then both drain and everything arrives. */
+static void run_slow_readers(bool server, uint16_t port)
+{
+    char stats[320];
+    snprintf(stats, sizeof(stats), "%s/stats-%u.json", tu_tmpdir(), port);
+    struct ch_transfer t = {.server = server,
+                            .tun = "umcat0=10.41.0.2",
+                            .kernel_addr = "10.41.0.1",
+                            .cat_addr = "10.41.0.2",
+                            .port = port,
+                            .bytes = 20 * MB,
+                            .stats = stats,
+                            .timeout_ms = XFER_TIMEOUT_MS,
+                            .kernel_read_delay_ms = 1000,
+                            .catout_read_delay_ms = 1000};
+    assert_true(ch_transfer_run(&t));
+    check_clean(&t);
+    check_stats(stats, &t, "umcat0");
+}
+
+static void test_slow_readers_client(void **state)
+{
+    (void)state;
+    run_slow_readers(false, 7004);
+}
+
+static void test_slow_readers_server(void **state)
+{
+    (void)state;
+    run_slow_readers(true, 7005);
+}
+
+static int setup_devices(void **state)
+{
+    (void)state;
+    if (netns_sh("ip tuntap add dev umcat0 mode tun") != 0 ||
+        netns_sh("ip link set umcat0 up") != 0 ||
+        netns_sh("ip addr add 10.41.0.1/24 dev umcat0") != 0 ||
+        netns_sh("ip tuntap add dev umcat1 mode tun") != 0 ||
+        netns_sh("ip link set umcat1 up") != 0 ||
+        netns_sh("ip addr add fd41::1/64 dev umcat1 nodad") != 0)
+        return -1;
+    return 0;
+}
+
+int main(void)
+{
+    netns_enter_private();
+    tu_require(getenv("UMPTCP_BIN") != NULL, "UMPTCP_BIN (the umptcp binary)");
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ipv6_second_tun),
+        cmocka_unit_test(test_slow_readers_client),
+        cmocka_unit_test(test_slow_readers_server),
+    };
+    return cmocka_run_group_tests(tests, setup_devices, NULL);
+}
