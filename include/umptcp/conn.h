@@ -34,6 +34,11 @@ typedef struct umptcp_conn_opts {
     uint32_t sndbuf;        /* send buffer bytes; 0 = stack default */
     uint32_t rcvbuf;        /* initial receive buffer bytes; 0 = stack default */
     void *user;             /* returned by umptcp_conn_user() and in events */
+    /* MPTCP (RFC 8684). Experimental until the MPTCP connection layer is complete: today one
+     * subflow (MP_CAPABLE, DSS, DATA_FIN, fallback to TCP). connect: try MPTCP; listen: answer
+     * MP_CAPABLE SYNs with MPTCP (others with TCP). */
+    bool mptcp;
+    bool mptcp_checksum; /* ask for DSS checksums (the A flag) */
 } umptcp_conn_opts;
 
 /* Connection states as RFC 9293 names them (the application sees the first subflow's). */

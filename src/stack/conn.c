@@ -4,6 +4,7 @@
  * tests use; a hash table comes when a benchmark asks for it. */
 #include "stack/stack_internal.h"
 
+#include "mptcp/mptcp_conn.h"
 #include "tcp/tcp_seq.h"
 #include "umptcp/error.h"
 #include "wire/tcp.h"
@@ -94,6 +95,7 @@ void stack_leave(umptcp_stack *s)
         if (c->dead) {
             conn_unlink(s, c);
             tcp_sock_free(c->sk);
+            mptcp_conn_free(c->mp);
             free(c);
         }
         c = next;
@@ -106,6 +108,7 @@ void stack_conn_free_all(umptcp_stack *s)
         umptcp_conn *c = s->conns;
         conn_unlink(s, c);
         tcp_sock_free(c->sk);
+        mptcp_conn_free(c->mp);
         free(c);
     }
     while (s->listeners != NULL) {
@@ -117,11 +120,9 @@ void stack_conn_free_all(umptcp_stack *s)
 
 /* ---- what the socket tells the connection -------------------------------------------------- */
 
-static void conn_on_established(struct tcp_sock *sk, uint64_t now)
+static void conn_ev_established(umptcp_conn *c)
 {
-    umptcp_conn *c = sk->upper;
     umptcp_listener *l = c->listener;
-    (void)now;
     if (l == NULL) {
         /* A connection closed while its SYN was out is the stack's now: no event (the
          * handle is invalid for the application). */
@@ -140,43 +141,65 @@ static void conn_on_established(struct tcp_sock *sk, uint64_t now)
     stack_event(c->stack, NULL, UMPTCP_EV_ACCEPTABLE, 0, l);
 }
 
-static void conn_on_readable(struct tcp_sock *sk, uint64_t now)
+static void conn_ev_readable(umptcp_conn *c)
 {
-    umptcp_conn *c = sk->upper;
-    (void)now;
     if (c->app_owned && !c->app_closed)
         stack_event(c->stack, c, UMPTCP_EV_READABLE, 0, NULL);
 }
 
-static void conn_on_writable(struct tcp_sock *sk, uint64_t now)
+static void conn_ev_writable(umptcp_conn *c)
 {
-    umptcp_conn *c = sk->upper;
-    (void)now;
     if (c->want_write && c->app_owned && !c->app_closed) {
         c->want_write = false;
         stack_event(c->stack, c, UMPTCP_EV_WRITABLE, 0, NULL);
     }
 }
 
-static void conn_on_peer_fin(struct tcp_sock *sk, uint64_t now)
+static void conn_ev_peer_closed(umptcp_conn *c)
 {
-    umptcp_conn *c = sk->upper;
-    (void)now;
     if (c->app_owned && !c->app_closed) {
         stack_event(c->stack, c, UMPTCP_EV_PEER_CLOSED, 0, NULL);
         stack_event(c->stack, c, UMPTCP_EV_READABLE, 0, NULL);
     }
 }
 
-static void conn_on_closed(struct tcp_sock *sk, int reason, uint64_t now)
+static void conn_ev_closed(umptcp_conn *c, int reason)
 {
-    umptcp_conn *c = sk->upper;
-    (void)now;
     if (!c->app_owned || c->app_closed) {
         conn_mark_dead(c);
         return;
     }
     stack_event(c->stack, c, UMPTCP_EV_CLOSED, reason, NULL);
+}
+
+static void conn_on_established(struct tcp_sock *sk, uint64_t now)
+{
+    (void)now;
+    conn_ev_established(sk->upper);
+}
+
+static void conn_on_readable(struct tcp_sock *sk, uint64_t now)
+{
+    (void)now;
+    conn_ev_readable(sk->upper);
+}
+
+static void conn_on_writable(struct tcp_sock *sk, uint64_t now)
+{
+    (void)now;
+    conn_ev_writable(sk->upper);
+}
+
+static void conn_on_peer_fin(struct tcp_sock *sk, uint64_t now)
+{
+    (void)now;
+    conn_ev_peer_closed(sk->upper);
+}
+
+static void conn_on_closed(struct tcp_sock *sk, int reason, uint64_t now)
+{
+    (void)now;
+    conn_ev_closed(sk->upper, reason);
 }
 
 static const struct tcp_sock_ops conn_tcp_ops = {
@@ -185,6 +208,45 @@ static const struct tcp_sock_ops conn_tcp_ops = {
     .writable = conn_on_writable,
     .peer_fin = conn_on_peer_fin,
     .closed = conn_on_closed,
+};
+
+/* The same events from an MPTCP connection's data level. */
+static void conn_mp_established(struct mptcp_conn *mc, uint64_t now)
+{
+    (void)now;
+    conn_ev_established(mc->owner);
+}
+
+static void conn_mp_readable(struct mptcp_conn *mc, uint64_t now)
+{
+    (void)now;
+    conn_ev_readable(mc->owner);
+}
+
+static void conn_mp_writable(struct mptcp_conn *mc, uint64_t now)
+{
+    (void)now;
+    conn_ev_writable(mc->owner);
+}
+
+static void conn_mp_peer_closed(struct mptcp_conn *mc, uint64_t now)
+{
+    (void)now;
+    conn_ev_peer_closed(mc->owner);
+}
+
+static void conn_mp_closed(struct mptcp_conn *mc, int reason, uint64_t now)
+{
+    (void)now;
+    conn_ev_closed(mc->owner, reason);
+}
+
+static const struct mptcp_conn_ops conn_mptcp_ops = {
+    .established = conn_mp_established,
+    .readable = conn_mp_readable,
+    .writable = conn_mp_writable,
+    .peer_closed = conn_mp_peer_closed,
+    .closed = conn_mp_closed,
 };
 
 /* ---- creating connections ------------------------------------------------------------------ */
@@ -203,9 +265,27 @@ static umptcp_conn *conn_find(const umptcp_stack *s, const umptcp_sockaddr *loca
     return NULL;
 }
 
+/* An MPTCP connection and its initial subflow's socket (RFC 8684 3.1). The subflow's receive
+ * buffer may hold as much as the shared window offers. */
+static struct tcp_sock *conn_new_mptcp(umptcp_stack *s, umptcp_conn *c, struct tcp_sock_params *p,
+                                       bool csum, bool passive, uint64_t now)
+{
+    c->mp = mptcp_conn_new(&s->cfg, &s->mib, &s->tokens, s->cb.random, s->user, !passive, csum,
+                           &conn_mptcp_ops, c);
+    if (c->mp == NULL)
+        return NULL;
+    struct mptcp_subflow *sf = mptcp_conn_new_subflow(c->mp, true);
+    if (sf == NULL)
+        return NULL;
+    p->rcvbuf = s->cfg.rcvbuf_max;
+    struct tcp_sock *sk = tcp_sock_new(&s->env, p, &mptcp_subflow_tcp_ops, sf, now);
+    mptcp_conn_set_subflow_sock(sf, sk);
+    return sk;
+}
+
 static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
                              const umptcp_sockaddr *remote, int ifindex,
-                             const umptcp_conn_opts *opts, uint64_t now, int *err)
+                             const umptcp_conn_opts *opts, bool passive, uint64_t now, int *err)
 {
     if (s->nconns >= s->cfg.max_conns) {
         *err = UMPTCP_ERR_NOMEM;
@@ -235,8 +315,13 @@ static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
     };
     c->stack = s;
     c->user = opts != NULL ? opts->user : NULL;
-    c->sk = tcp_sock_new(&s->env, &p, &conn_tcp_ops, c, now);
+    if (opts != NULL && opts->mptcp) {
+        c->sk = conn_new_mptcp(s, c, &p, opts->mptcp_checksum, passive, now);
+    } else {
+        c->sk = tcp_sock_new(&s->env, &p, &conn_tcp_ops, c, now);
+    }
     if (c->sk == NULL) {
+        mptcp_conn_free(c->mp);
         free(c);
         *err = UMPTCP_ERR_NOMEM;
         return NULL;
@@ -298,7 +383,7 @@ int umptcp_connect(umptcp_stack *s, const umptcp_sockaddr *remote, const umptcp_
         return err;
     }
     stack_enter(s);
-    umptcp_conn *c = conn_new(s, &local, remote, ifindex, opts, now, &err);
+    umptcp_conn *c = conn_new(s, &local, remote, ifindex, opts, false, now, &err);
     if (c != NULL) {
         c->app_owned = true;
         tcp_sock_connect(c->sk, now);
@@ -386,6 +471,14 @@ void umptcp_listener_close(umptcp_listener *l, uint64_t now)
     stack_leave(s);
 }
 
+static bool conn_syn_has_mp_capable(const struct wire_segment *seg)
+{
+    for (unsigned i = 0; i < seg->opt.mptcp_count; i++)
+        if (seg->opt.mptcp[i].len >= 3 && (seg->opt.mptcp[i].data[2] >> 4) == 0)
+            return true;
+    return false;
+}
+
 /* RFC 9293 3.10.7.2: a SYN for a listener becomes a connection in SYN_RECEIVED. */
 static bool conn_listen_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
                               uint64_t now)
@@ -405,7 +498,10 @@ static bool conn_listen_input(umptcp_stack *s, int ifindex, const struct wire_se
         return true; /* dropped silently: the peer retries (as Linux does) */
     }
     int err;
-    umptcp_conn *c = conn_new(s, &local, &remote, ifindex, &l->opts, now, &err);
+    /* An MPTCP listener answers MP_CAPABLE SYNs with MPTCP and other SYNs with TCP. */
+    umptcp_conn_opts opts = l->opts;
+    opts.mptcp = opts.mptcp && conn_syn_has_mp_capable(seg);
+    umptcp_conn *c = conn_new(s, &local, &remote, ifindex, &opts, true, now, &err);
     if (c == NULL) {
         mib_inc(&s->mib, MIB_TCP_LISTEN_DROPS);
         return true;
@@ -413,6 +509,8 @@ static bool conn_listen_input(umptcp_stack *s, int ifindex, const struct wire_se
     c->listener = l;
     c->user = l->opts.user;
     l->pending++;
+    if (c->mp != NULL && !mptcp_conn_accept_syn(c->mp, seg))
+        mptcp_conn_fallback(c->mp, "unusable MP_CAPABLE on the SYN");
     tcp_sock_accept_syn(c->sk, seg, now);
     return true;
 }
@@ -457,7 +555,8 @@ ssize_t umptcp_conn_write(umptcp_conn *c, const void *buf, size_t n, uint64_t no
     if (c == NULL || (buf == NULL && n > 0))
         return UMPTCP_ERR_INVAL;
     stack_enter(c->stack);
-    ssize_t rc = tcp_sock_write(c->sk, buf, n, now);
+    ssize_t rc =
+        c->mp != NULL ? mptcp_conn_write(c->mp, buf, n, now) : tcp_sock_write(c->sk, buf, n, now);
     if (rc == UMPTCP_ERR_AGAIN || (rc >= 0 && (size_t)rc < n))
         c->want_write = true;
     stack_leave(c->stack);
@@ -469,7 +568,8 @@ ssize_t umptcp_conn_read(umptcp_conn *c, void *buf, size_t n, uint64_t now)
     if (c == NULL || (buf == NULL && n > 0))
         return UMPTCP_ERR_INVAL;
     stack_enter(c->stack);
-    ssize_t rc = tcp_sock_read(c->sk, buf, n, now);
+    ssize_t rc =
+        c->mp != NULL ? mptcp_conn_read(c->mp, buf, n, now) : tcp_sock_read(c->sk, buf, n, now);
     stack_leave(c->stack);
     return rc;
 }
@@ -479,9 +579,24 @@ int umptcp_conn_shutdown(umptcp_conn *c, uint64_t now)
     if (c == NULL)
         return UMPTCP_ERR_INVAL;
     stack_enter(c->stack);
-    int rc = tcp_sock_shutdown(c->sk, now);
+    int rc = c->mp != NULL ? mptcp_conn_shutdown(c->mp, now) : tcp_sock_shutdown(c->sk, now);
     stack_leave(c->stack);
     return rc;
+}
+
+/* The MPTCP counterpart of the close below: DATA_FIN after the data, subflows close after. */
+static int conn_close_mptcp(umptcp_conn *c, uint64_t now)
+{
+    if (mptcp_conn_is_closed(c->mp)) {
+        conn_mark_dead(c);
+        return UMPTCP_OK;
+    }
+    if (mptcp_conn_readable(c->mp) > 0) {
+        mptcp_conn_abort(c->mp, now);
+        conn_mark_dead(c);
+        return UMPTCP_OK;
+    }
+    return mptcp_conn_shutdown(c->mp, now);
 }
 
 int umptcp_conn_close(umptcp_conn *c, uint64_t now)
@@ -492,7 +607,9 @@ int umptcp_conn_close(umptcp_conn *c, uint64_t now)
     stack_enter(s);
     c->app_closed = true;
     int rc = UMPTCP_OK;
-    if (c->sk->state == UMPTCP_STATE_CLOSED) {
+    if (c->mp != NULL) {
+        rc = conn_close_mptcp(c, now);
+    } else if (c->sk->state == UMPTCP_STATE_CLOSED) {
         conn_mark_dead(c);
     } else if (tcp_rcvbuf_readable(&c->sk->rcv) > 0) {
         /* RFC 9293 3.10.4 / RFC 2525 2.17: closing with unread data resets. */
@@ -515,7 +632,10 @@ void umptcp_conn_abort(umptcp_conn *c, uint64_t now)
     umptcp_stack *s = c->stack;
     stack_enter(s);
     c->app_closed = true;
-    tcp_sock_abort(c->sk, now);
+    if (c->mp != NULL)
+        mptcp_conn_abort(c->mp, now);
+    else
+        tcp_sock_abort(c->sk, now);
     conn_mark_dead(c);
     stack_leave(s);
 }

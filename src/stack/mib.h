@@ -39,7 +39,17 @@
     X(TCP_WINDOW_PROBES, "TcpExtTCPWinProbe") /* zero-window probes sent */ \
     X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows") /* SYNs dropped: accept queue full */ \
     X(TCP_LISTEN_DROPS, "TcpExtListenDrops") /* SYNs a listener could not take */ \
-    X(TCP_TW_RST_IGNORED, "TcpExtTWRstIgnored") /* RSTs ignored in TIME_WAIT (RFC 1337) */
+    X(TCP_TW_RST_IGNORED, "TcpExtTWRstIgnored") /* RSTs ignored in TIME_WAIT (RFC 1337) */ \
+    X(MPTCP_CAPABLE_SYN_RX, "MPTcpExtMPCapableSYNRX") /* SYNs with MP_CAPABLE */ \
+    X(MPTCP_CAPABLE_SYNACK_RX, "MPTcpExtMPCapableSYNACKRX") /* SYN/ACKs with MP_CAPABLE */ \
+    X(MPTCP_CAPABLE_ACK_RX, "MPTcpExtMPCapableACKRX") /* third ACKs (or first data) with keys */ \
+    X(MPTCP_CAPABLE_FALLBACK_ACK, "MPTcpExtMPCapableFallbackACK") /* no key on the third ACK */ \
+    X(MPTCP_CAPABLE_FALLBACK_SYNACK, "MPTcpExtMPCapableFallbackSYNACK") /* plain SYN/ACK */ \
+    X(MPTCP_FALLBACK, "MPTcpExtFallback") /* connections that fell back to TCP */ \
+    X(MPTCP_FALLBACK_ESTAB, "MPTcpExtFallbackEstab") /* ... at the handshake */ \
+    X(MPTCP_DATA_CSUM_ERR, "MPTcpExtDataCsumErr") /* DSS checksum failures */ \
+    X(MPTCP_DSS_NO_MATCH, "MPTcpExtDSSNoMatchTCP") /* mappings that contradict earlier ones */ \
+    X(MPTCP_DSS_CSUM_MISMATCH, "MPTcpExtDSSCsumMismatch") /* checksum presence not as agreed */
 
 /* clang-format on */
 

@@ -55,6 +55,7 @@ int umptcp_stack_new(umptcp_stack **out, const umptcp_config *cfg, const umptcp_
     s->cb = *cb;
     s->user = user;
     cc_registry_init(&s->cc);
+    mptcp_token_init(&s->tokens, s->cfg.max_conns, 16);
     if (s->cfg.cc == NULL || cc_registry_find(&s->cc, s->cfg.cc) == NULL) {
         free(s);
         return UMPTCP_ERR_INVAL;
@@ -75,6 +76,7 @@ void umptcp_stack_free(umptcp_stack *s)
     if (s == NULL)
         return;
     stack_conn_free_all(s);
+    mptcp_token_destroy(&s->tokens);
     free(s);
 }
 

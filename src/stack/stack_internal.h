@@ -3,6 +3,7 @@
 #define UMPTCP_STACK_INTERNAL_H
 
 #include "cc/cc.h"
+#include "mptcp/mptcp_token.h"
 #include "stack/mib.h"
 #include "tcp/tcp_sock.h"
 #include "umptcp/conn.h"
@@ -20,6 +21,8 @@ struct stack_iface {
     umptcp_addr addrs[UMPTCP_MAX_IFACE_ADDRS];
 };
 
+struct mptcp_conn;
+
 /* A connection as the application sees it (plain TCP: one socket). */
 struct umptcp_conn {
     umptcp_stack *stack;
@@ -27,6 +30,7 @@ struct umptcp_conn {
     umptcp_listener *listener; /* passive open, until accepted */
     umptcp_conn *next, *prev;  /* the stack's list */
     umptcp_conn *accept_next;  /* the listener's accept queue */
+    struct mptcp_conn *mp;     /* MPTCP: the data level; sk is then its initial subflow */
     void *user;
     bool in_accept_queue;
     bool app_owned;  /* the application holds the handle */
@@ -56,6 +60,7 @@ struct umptcp_stack {
     struct stack_iface ifaces[UMPTCP_MAX_INTERFACES];
     struct mib mib;
     struct cc_registry cc;
+    struct mptcp_token_table tokens;
     struct tcp_env env;
     uint8_t isn_secret[STACK_ISN_SECRET_LEN];
     umptcp_conn *conns; /* every connection, accepted or not, open or finishing */

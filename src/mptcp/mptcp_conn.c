@@ -1,0 +1,451 @@
+/* The data level of an MPTCP connection: keys and tokens, the data-level send and receive
+ * buffers, DATA_ACK and the shared window, moving bytes between the data level and the
+ * subflows, DATA_FIN, and the fallback to TCP. See mptcp_conn.h. */
+#include "mptcp/mptcp_conn.h"
+
+#include "crypto/mptcp_crypto.h"
+#include "mptcp/mptcp_dsn.h"
+#include "tcp/tcp_seq.h"
+#include "umptcp/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mptcp_conn *mptcp_conn_new(const umptcp_config *cfg, struct mib *mib,
+                                  struct mptcp_token_table *tokens,
+                                  void (*random)(void *user, uint8_t *buf, size_t n),
+                                  void *random_user, bool initiator, bool want_csum,
+                                  const struct mptcp_conn_ops *ops, void *owner)
+{
+    struct mptcp_conn *mc = calloc(1, sizeof(*mc));
+    if (mc == NULL)
+        return NULL;
+    mc->ops = ops;
+    mc->owner = owner;
+    mc->tokens = tokens;
+    mc->cfg = cfg;
+    mc->mib = mib;
+    mc->initiator = initiator;
+    mc->want_csum = want_csum;
+    /* RFC 8684 3.1: a key unique among the host's connections (checked by its token). */
+    if (mptcp_token_new_key(tokens, random, random_user, mc, &mc->local_key, &mc->local_token) !=
+        UMPTCP_OK) {
+        free(mc);
+        return NULL;
+    }
+    mc->local_idsn = mptcp_crypto_idsn(mc->local_key);
+    /* RFC 8684 3.1: the MP_CAPABLE SYN takes the first octet of the data sequence space. */
+    mc->snd_una = mc->snd_nxt = mc->local_idsn + 1;
+    mc->snd_right = mc->snd_una;
+    if (tcp_sndbuf_init(&mc->snd, mptcp_dsn_low32(mc->snd_una), cfg->sndbuf) != UMPTCP_OK) {
+        mptcp_token_remove(tokens, mc->local_token);
+        free(mc);
+        return NULL;
+    }
+    return mc;
+}
+
+void mptcp_conn_free(struct mptcp_conn *mc)
+{
+    if (mc == NULL)
+        return;
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        mptcp_smap_destroy(&sf->smap);
+        mptcp_rmap_destroy(&sf->rmap);
+        free(sf); /* the socket belongs to the caller (the stack frees it) */
+    }
+    mptcp_token_remove(mc->tokens, mc->local_token);
+    tcp_sndbuf_destroy(&mc->snd);
+    tcp_rcvbuf_destroy(&mc->rcv);
+    free(mc);
+}
+
+struct mptcp_subflow *mptcp_conn_new_subflow(struct mptcp_conn *mc, bool initial)
+{
+    if (mc->nsub == MPTCP_MAX_SUBFLOWS)
+        return NULL;
+    struct mptcp_subflow *sf = calloc(1, sizeof(*sf));
+    if (sf == NULL)
+        return NULL;
+    sf->mc = mc;
+    sf->initial = initial;
+    mptcp_smap_init(&sf->smap, 0);
+    mptcp_rmap_init(&sf->rmap, 1, 0); /* data starts at relative SSN 1, after the SYN */
+    mc->sub[mc->nsub++] = sf;
+    return sf;
+}
+
+void mptcp_conn_set_subflow_sock(struct mptcp_subflow *sf, struct tcp_sock *sk)
+{
+    sf->sk = sk;
+}
+
+void mptcp_conn_set_remote_key(struct mptcp_conn *mc, uint64_t key)
+{
+    if (mc->remote_key_known)
+        return;
+    mc->remote_key_known = true;
+    mc->remote_key = key;
+    mptcp_crypto_key_derive(key, &mc->remote_token, &mc->remote_idsn);
+    mc->rcv_nxt = mc->remote_idsn + 1;
+    struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf,
+                                   .max_capacity = mc->cfg->rcvbuf_max,
+                                   .max_intervals = mc->cfg->max_ooo_ranges};
+    mc->rcv_ready = tcp_rcvbuf_init(&mc->rcv, mptcp_dsn_low32(mc->rcv_nxt), &rc) == UMPTCP_OK;
+}
+
+/* RFC 8684 3.7: the connection continues as plain TCP on its initial subflow, with no MPTCP
+ * options from now on, and the data level follows the subflow byte for byte. */
+void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why)
+{
+    (void)why;
+    if (mc->fallback)
+        return;
+    mc->fallback = true;
+    mib_inc(mc->mib, MIB_MPTCP_FALLBACK);
+    if (!mc->rcv_ready) {
+        /* No remote IDSN: number the peer's bytes from 1 (nothing else sees these DSNs). */
+        struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf,
+                                       .max_capacity = mc->cfg->rcvbuf_max,
+                                       .max_intervals = mc->cfg->max_ooo_ranges};
+        mc->rcv_nxt = 1;
+        mc->rcv_ready = tcp_rcvbuf_init(&mc->rcv, 1, &rc) == UMPTCP_OK;
+    }
+    /* The peer's window now comes from the subflow alone. */
+    mc->snd_right = UINT64_MAX;
+}
+
+/* ---- data level: send -------------------------------------------------------------------- */
+
+ssize_t mptcp_conn_write(struct mptcp_conn *mc, const void *buf, size_t n, uint64_t now)
+{
+    if (mc->closed)
+        return mc->error != 0 ? mc->error : UMPTCP_ERR_STATE;
+    if (mc->fin_queued)
+        return UMPTCP_ERR_STATE;
+    if (n == 0)
+        return 0;
+    ssize_t taken = tcp_sndbuf_write(&mc->snd, buf, n);
+    if (taken == 0)
+        return UMPTCP_ERR_AGAIN;
+    if (taken > 0)
+        mptcp_conn_push(mc, now);
+    return taken;
+}
+
+/* The subflow that carries data: the initial one while it is the only one. */
+static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc)
+{
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (!sf->closed && sf->sk != NULL && tcp_sock_synchronized(sf->sk) && !sf->sk->fin_queued)
+            return sf;
+    }
+    return NULL;
+}
+
+/* How many data-level bytes may go to sf now: unsent data, the peer's data-level window, the
+ * subflow's send-buffer room, the DSS length limit; the first chunk on the MP_CAPABLE subflow
+ * of an initiator fits one segment, since MP_CAPABLE carries its mapping (3.1). */
+static size_t mptcp_conn_chunk_len(const struct mptcp_conn *mc, const struct mptcp_subflow *sf)
+{
+    uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
+    uint64_t len = end - mc->snd_nxt;
+    if (!mc->fallback) {
+        uint64_t room = mptcp_dsn_gt(mc->snd_right, mc->snd_nxt) ? mc->snd_right - mc->snd_nxt : 0;
+        if (len > room)
+            len = room;
+        if (mc->initiator && sf->initial && mptcp_smap_count(&sf->smap) == 0 &&
+            mc->snd_nxt == mc->local_idsn + 1 && len > sf->sk->mss)
+            len = sf->sk->mss;
+    }
+    /* One chunk fits the scratch buffer it is copied through, and one DSS mapping. */
+    if (len > MPTCP_MAX_CHUNK)
+        len = MPTCP_MAX_CHUNK;
+    size_t free_space = tcp_sndbuf_free_space(&sf->sk->snd);
+    return len < free_space ? (size_t)len : free_space;
+}
+
+/* Copies [snd_nxt, snd_nxt + len) to the subflow and records its mapping. */
+static int mptcp_conn_place(struct mptcp_conn *mc, struct mptcp_subflow *sf, size_t len,
+                            uint64_t now)
+{
+    uint8_t *tmp = (uint8_t *)sf->sk->env->scratch;
+    ssize_t got = tcp_sndbuf_copy(&mc->snd, mptcp_dsn_low32(mc->snd_nxt), len, tmp);
+    if (got != (ssize_t)len)
+        return UMPTCP_ERR_STATE;
+    struct tcp_sock *sk = sf->sk;
+    uint32_t ssn = tcp_sock_data_end(sk) - sk->iss;
+    if (!mc->fallback) {
+        uint16_t csum =
+            mc->csum ? mptcp_crypto_dss_csum(mc->snd_nxt, ssn, (uint16_t)len, tmp, len) : 0;
+        int rc = mptcp_smap_add(&sf->smap, ssn, mc->snd_nxt, (uint16_t)len, false, csum);
+        if (rc != UMPTCP_OK)
+            return rc;
+    }
+    ssize_t w = tcp_sock_write(sk, tmp, len, now);
+    if (w != (ssize_t)len)
+        return UMPTCP_ERR_STATE; /* cannot happen: room was checked */
+    mc->snd_nxt += len;
+    return UMPTCP_OK;
+}
+
+/* RFC 8684 3.3.3: once every byte is mapped, the DATA_FIN takes the next DSN; it rides on the
+ * subflows' FIN segments (retransmitted by TCP until acknowledged), so each subflow is shut
+ * down once it has sent everything it was given. */
+static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
+{
+    uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
+    if (!mc->fin_queued || mc->snd_nxt != end)
+        return;
+    if (!mc->fin_mapped) {
+        mc->fin_mapped = true;
+        mc->fin_dsn = end;
+    }
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (sf->sk == NULL || sf->closed || sf->sk->fin_queued || !tcp_sock_synchronized(sf->sk))
+            continue;
+        if (mc->fallback || sf->sk->snd_nxt == tcp_sock_data_end(sf->sk))
+            tcp_sock_shutdown(sf->sk, now);
+    }
+}
+
+void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
+{
+    for (unsigned guard = 0; guard < 1024; guard++) {
+        struct mptcp_subflow *sf = mptcp_conn_pick(mc);
+        if (sf == NULL)
+            break;
+        size_t len = mptcp_conn_chunk_len(mc, sf);
+        if (len == 0 || mptcp_conn_place(mc, sf, len, now) != UMPTCP_OK)
+            break;
+    }
+    mptcp_conn_push_fin(mc, now);
+}
+
+/* Frees data-level bytes below una (a DATA_ACK, or subflow ACKs in fallback). */
+static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t now)
+{
+    uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
+    uint64_t data_una = mptcp_dsn_gt(una, end) ? end : una;
+    if (mptcp_dsn_gt(data_una, mc->snd_una)) {
+        tcp_sndbuf_ack(&mc->snd, mptcp_dsn_low32(data_una));
+        mc->snd_una = data_una;
+        if (mc->ops->writable != NULL)
+            mc->ops->writable(mc, now);
+    }
+    if (mc->fin_mapped && mptcp_dsn_gt(una, mc->fin_dsn))
+        mc->fin_acked = true;
+}
+
+void mptcp_conn_data_ack(struct mptcp_conn *mc, uint64_t data_ack, uint32_t wnd, uint64_t now)
+{
+    /* RFC 8684 3.3.2: a DATA_ACK for data never sent is ignored. */
+    uint64_t limit = mc->fin_mapped ? mc->fin_dsn + 1 : mc->snd_nxt;
+    if (mptcp_dsn_gt(data_ack, limit) || mptcp_dsn_lt(data_ack, mc->snd_una))
+        return;
+    mptcp_conn_advance_una(mc, data_ack, now);
+    /* RFC 8684 3.3.4-3.3.5: the window is relative to the DATA_ACK; the right edge never
+     * moves left (a shrinking window is ignored at the data level). */
+    uint64_t right = data_ack + wnd;
+    if (mptcp_dsn_gt(right, mc->snd_right))
+        mc->snd_right = right;
+    mptcp_conn_push(mc, now);
+}
+
+/* In fallback the subflow's cumulative ACK is the data-level one. */
+static void mptcp_conn_fallback_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)
+{
+    uint32_t acked = tcp_sndbuf_una(&sf->sk->snd) - (sf->sk->iss + 1);
+    mptcp_conn_advance_una(mc, mc->local_idsn + 1 + acked, now);
+}
+
+/* ---- data level: receive ----------------------------------------------------------------- */
+
+size_t mptcp_conn_rcv_window(const struct mptcp_conn *mc)
+{
+    return mc->rcv_ready ? tcp_rcvbuf_window(&mc->rcv) : mc->cfg->rcvbuf;
+}
+
+uint64_t mptcp_conn_data_ack_value(const struct mptcp_conn *mc)
+{
+    return mc->rcv_nxt + (mc->peer_fin ? 1u : 0u);
+}
+
+static void mptcp_conn_check_peer_fin(struct mptcp_conn *mc, uint64_t now)
+{
+    if (mc->peer_fin || !mc->peer_fin_seen || mc->rcv_nxt != mc->peer_fin_dsn)
+        return;
+    mc->peer_fin = true;
+    if (mc->ops->peer_closed != NULL)
+        mc->ops->peer_closed(mc, now);
+}
+
+void mptcp_conn_peer_data_fin(struct mptcp_conn *mc, uint64_t dsn, uint64_t now)
+{
+    if (!mc->peer_fin_seen) {
+        mc->peer_fin_seen = true;
+        mc->peer_fin_dsn = dsn;
+    }
+    mptcp_conn_check_peer_fin(mc, now);
+}
+
+/* Inserts bytes at a DSN into the data-level reassembly; returns the bytes now in order. */
+static size_t mptcp_conn_insert(struct mptcp_conn *mc, uint64_t dsn, const uint8_t *data,
+                                size_t len)
+{
+    struct tcp_rcvbuf_insert_result r;
+    if (tcp_rcvbuf_insert(&mc->rcv, mptcp_dsn_low32(dsn), data, len, &r) != UMPTCP_OK)
+        return 0;
+    mc->rcv_nxt += r.in_order;
+    return r.in_order;
+}
+
+/* Fallback: every in-order subflow byte is the next data-level byte. */
+static size_t mptcp_conn_pull_plain(struct mptcp_conn *mc, struct tcp_sock *sk)
+{
+    struct tcp_rcvbuf_span spans[2];
+    size_t moved = 0;
+    int n = tcp_rcvbuf_peek(&sk->rcv, spans);
+    for (int i = 0; i < n; i++) {
+        size_t room = tcp_rcvbuf_window(&mc->rcv);
+        size_t len = spans[i].len < room ? spans[i].len : room;
+        moved += mptcp_conn_insert(mc, mc->rcv_nxt, spans[i].data, len);
+        if (len < spans[i].len)
+            break;
+    }
+    tcp_rcvbuf_consume(&sk->rcv, moved);
+    return moved;
+}
+
+/* MPTCP: subflow bytes go up through the mappings the peer declared (3.3.1). */
+static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow *sf)
+{
+    struct tcp_sock *sk = sf->sk;
+    size_t moved = 0;
+    for (unsigned guard = 0; guard < 4096; guard++) {
+        struct tcp_rcvbuf_span spans[2];
+        if (tcp_rcvbuf_peek(&sk->rcv, spans) == 0)
+            break;
+        int nspans = tcp_rcvbuf_peek(&sk->rcv, spans);
+        uint32_t ssn = mptcp_rmap_consumed(&sf->rmap);
+        if (mc->csum) {
+            /* A checksummed mapping is verified whole: feed every readable byte, both spans
+             * of the ring (bytes fed before are skipped). */
+            mptcp_rmap_csum_feed(&sf->rmap, ssn, spans[0].data, spans[0].len);
+            if (nspans == 2)
+                mptcp_rmap_csum_feed(&sf->rmap, ssn + (uint32_t)spans[0].len, spans[1].data,
+                                     spans[1].len);
+        }
+        struct mptcp_rmap_chunk c;
+        if (mptcp_rmap_lookup(&sf->rmap, ssn, spans[0].len, &c) != UMPTCP_OK)
+            break; /* no mapping yet: the bytes wait */
+        if (c.csum == MPTCP_RMAP_CSUM_PENDING)
+            break;
+        if (c.csum == MPTCP_RMAP_CSUM_FAIL) {
+            mib_inc(mc->mib, MIB_MPTCP_DATA_CSUM_ERR);
+            break; /* MP_FAIL handling comes with issue 4 */
+        }
+        /* Never move more than the data level can hold: the rest waits in the subflow. */
+        size_t room = tcp_rcvbuf_window(&mc->rcv);
+        if (mptcp_dsn_geq(c.dsn, mc->rcv_nxt) && c.len > room)
+            c.len = room;
+        if (c.len == 0)
+            break;
+        /* Old data (below rcv_nxt) is a duplicate across subflows: the buffer trims it. */
+        mptcp_conn_insert(mc, c.dsn, spans[0].data, c.len);
+        mptcp_rmap_consume(&sf->rmap, c.len);
+        tcp_rcvbuf_consume(&sk->rcv, c.len);
+        moved += c.len;
+    }
+    return moved;
+}
+
+void mptcp_conn_pull(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)
+{
+    if (!mc->rcv_ready || sf->sk == NULL)
+        return;
+    size_t moved =
+        mc->fallback ? mptcp_conn_pull_plain(mc, sf->sk) : mptcp_conn_pull_mapped(mc, sf);
+    mptcp_conn_check_peer_fin(mc, now);
+    if (moved > 0 && mc->ops->readable != NULL)
+        mc->ops->readable(mc, now);
+}
+
+size_t mptcp_conn_readable(const struct mptcp_conn *mc)
+{
+    return mc->rcv_ready ? tcp_rcvbuf_readable(&mc->rcv) : 0;
+}
+
+ssize_t mptcp_conn_read(struct mptcp_conn *mc, void *buf, size_t n, uint64_t now)
+{
+    if (mc->closed && mc->error != 0 && mc->error != UMPTCP_ERR_ABORTED)
+        return mc->error;
+    size_t got = mc->rcv_ready ? tcp_rcvbuf_read(&mc->rcv, buf, n) : 0;
+    if (got > 0) {
+        /* The shared window opened: tell the peer through a subflow ACK when worth it. */
+        for (unsigned i = 0; i < mc->nsub; i++)
+            if (mc->sub[i]->sk != NULL && !mc->sub[i]->closed)
+                tcp_output(mc->sub[i]->sk, now);
+        return (ssize_t)got;
+    }
+    if (n == 0 || mc->peer_fin || mc->closed)
+        return 0;
+    return UMPTCP_ERR_AGAIN;
+}
+
+int mptcp_conn_shutdown(struct mptcp_conn *mc, uint64_t now)
+{
+    if (mc->closed)
+        return mc->error != 0 ? mc->error : UMPTCP_ERR_STATE;
+    mc->fin_queued = true;
+    mptcp_conn_push(mc, now);
+    return UMPTCP_OK;
+}
+
+void mptcp_conn_abort(struct mptcp_conn *mc, uint64_t now)
+{
+    for (unsigned i = 0; i < mc->nsub; i++)
+        if (mc->sub[i]->sk != NULL && !mc->sub[i]->closed)
+            tcp_sock_abort(mc->sub[i]->sk, now);
+    mc->closed = true;
+    mc->error = UMPTCP_ERR_ABORTED;
+}
+
+bool mptcp_conn_is_closed(const struct mptcp_conn *mc)
+{
+    return mc->closed;
+}
+
+void mptcp_conn_check_closed(struct mptcp_conn *mc, uint64_t now)
+{
+    if (mc->closed)
+        return;
+    int reason = 0;
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        if (!mc->sub[i]->closed)
+            return;
+        if (mc->sub[i]->sk != NULL && mc->sub[i]->sk->error != 0)
+            reason = mc->sub[i]->sk->error;
+    }
+    /* Every subflow is gone. Without both DATA_FINs the stream did not end in order. */
+    if (reason == 0 && !mc->fallback && (!mc->fin_acked || !mc->peer_fin))
+        reason = UMPTCP_ERR_RESET;
+    mc->closed = true;
+    mc->error = reason;
+    if (mc->ops->closed != NULL)
+        mc->ops->closed(mc, reason, now);
+}
+
+/* Called by the subflow glue when a subflow's ACK freed send buffer or advanced. */
+void mptcp_conn_subflow_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)
+{
+    if (sf->sk == NULL)
+        return;
+    mptcp_smap_ack(&sf->smap, sf->sk->snd_una - sf->sk->iss);
+    if (mc->fallback)
+        mptcp_conn_fallback_acked(mc, sf, now);
+    mptcp_conn_push(mc, now);
+}

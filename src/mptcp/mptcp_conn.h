@@ -1,0 +1,144 @@
+/* An MPTCP connection (RFC 8684): the data-level byte stream over one or more TCP subflows.
+ *
+ * Layout: the connection owns a data-level send buffer (indexed by the low 32 bits of the
+ * DSN; the data window is far below 2^31) and a data-level reassembly buffer, and a small
+ * array of subflows. Each subflow is a tcp_sock whose upper layer is this module
+ * (mptcp_subflow.c): it writes MP_CAPABLE / DSS options on every segment through the TCP
+ * engine's option hook, reads them on every arriving segment, advertises the shared window,
+ * and cuts segments at mapping boundaries. Data moves down in chunks chosen by the scheduler
+ * (one DSS mapping per chunk) and up through the per-subflow receive mappings.
+ *
+ * State today: the initial subflow in both roles (MP_CAPABLE v1 with keys, checksum
+ * negotiation, first data on MP_CAPABLE), DSS mappings and 64-bit DATA_ACKs, the shared
+ * receive window (3.3.4), DATA_FIN (3.3.3), and fallback to TCP when the peer's handshake
+ * carries no MP_CAPABLE (3.7). MP_JOIN, address signalling, reinjection, MP_FAIL and
+ * MP_FASTCLOSE come next (issue 4). */
+#ifndef UMPTCP_MPTCP_MPTCP_CONN_H
+#define UMPTCP_MPTCP_MPTCP_CONN_H
+
+#include "mptcp/mptcp_map.h"
+#include "mptcp/mptcp_token.h"
+#include "tcp/tcp_rcvbuf.h"
+#include "tcp/tcp_sndbuf.h"
+#include "tcp/tcp_sock.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MPTCP_MAX_SUBFLOWS 8
+/* Largest chunk one DSS mapping carries (the Data-Level Length field is 16 bits). */
+#define MPTCP_MAX_CHUNK 65535u
+
+struct mptcp_conn;
+
+/* What the connection tells its owner (the stack's connection object). */
+struct mptcp_conn_ops {
+    void (*established)(struct mptcp_conn *mc, uint64_t now);
+    void (*readable)(struct mptcp_conn *mc, uint64_t now);
+    void (*writable)(struct mptcp_conn *mc, uint64_t now);
+    void (*peer_closed)(struct mptcp_conn *mc, uint64_t now); /* DATA_FIN (or FIN in fallback) */
+    void (*closed)(struct mptcp_conn *mc, int reason, uint64_t now);
+};
+
+struct mptcp_subflow {
+    struct mptcp_conn *mc;
+    struct tcp_sock *sk;
+    struct mptcp_smap smap; /* DSNs placed on this subflow */
+    struct mptcp_rmap rmap; /* mappings the peer sent on it */
+    bool initial;           /* the MP_CAPABLE subflow */
+    bool closed;            /* its socket reached CLOSED */
+};
+
+struct mptcp_conn {
+    const struct mptcp_conn_ops *ops;
+    void *owner;
+    struct mptcp_token_table *tokens; /* the stack's (to release the token) */
+    const umptcp_config *cfg;
+    struct mib *mib;
+
+    bool initiator;
+    bool csum;      /* DSS checksums in use (RFC 8684 3.3.1) */
+    bool want_csum; /* we asked for them (A flag) */
+    bool fallback;  /* plain TCP now (RFC 8684 3.7) */
+    bool remote_key_known;
+    bool peer_sent_dss; /* a DSS arrived: the peer has our key (3.1) */
+    bool established;   /* the application was told */
+    uint64_t local_key, remote_key;
+    uint32_t local_token, remote_token;
+    uint64_t local_idsn, remote_idsn;
+
+    /* Data-level send (DSNs are 64-bit; the buffer is addressed by their low 32 bits). */
+    struct tcp_sndbuf snd;
+    uint64_t snd_una;   /* oldest DSN not DATA_ACKed */
+    uint64_t snd_nxt;   /* next DSN to hand to a subflow */
+    uint64_t snd_right; /* peer's window right edge: DATA_ACK + window (3.3.4) */
+    bool fin_queued, fin_mapped, fin_acked;
+    uint64_t fin_dsn; /* our DATA_FIN's DSN (valid when fin_mapped) */
+
+    /* Data-level receive. */
+    struct tcp_rcvbuf rcv;
+    bool rcv_ready;   /* the remote IDSN is known and rcv initialised */
+    uint64_t rcv_nxt; /* next DSN expected in order (64-bit view of rcv.rcv_nxt) */
+    bool peer_fin;    /* the peer's DATA_FIN was received in order */
+    bool peer_fin_seen;
+    uint64_t peer_fin_dsn;
+
+    struct mptcp_subflow *sub[MPTCP_MAX_SUBFLOWS];
+    unsigned nsub;
+    int error;
+    bool closed;
+};
+
+/* Creates a connection with a fresh unique key (the token table lends uniqueness). The
+ * initial subflow is attached with mptcp_conn_attach_initial(). NULL when out of memory or
+ * no unique key could be found. */
+struct mptcp_conn *mptcp_conn_new(const umptcp_config *cfg, struct mib *mib,
+                                  struct mptcp_token_table *tokens,
+                                  void (*random)(void *user, uint8_t *buf, size_t n),
+                                  void *random_user, bool initiator, bool want_csum,
+                                  const struct mptcp_conn_ops *ops, void *owner);
+void mptcp_conn_free(struct mptcp_conn *mc);
+
+/* The tcp_sock_ops an MPTCP subflow's socket must be created with (upper = the subflow). */
+extern const struct tcp_sock_ops mptcp_subflow_tcp_ops;
+
+/* Adds the initial subflow object for sk (created by the caller with mptcp_subflow_tcp_ops and
+ * upper = the returned subflow... see mptcp_conn_new_subflow). */
+struct mptcp_subflow *mptcp_conn_new_subflow(struct mptcp_conn *mc, bool initial);
+void mptcp_conn_set_subflow_sock(struct mptcp_subflow *sf, struct tcp_sock *sk);
+
+/* The peer's SYN (passive open): learns its MP_CAPABLE (key-less in v1, flags). Returns false
+ * when the SYN carries no usable MP_CAPABLE (the caller then uses plain TCP). */
+bool mptcp_conn_accept_syn(struct mptcp_conn *mc, const struct wire_segment *syn);
+
+ssize_t mptcp_conn_write(struct mptcp_conn *mc, const void *buf, size_t n, uint64_t now);
+ssize_t mptcp_conn_read(struct mptcp_conn *mc, void *buf, size_t n, uint64_t now);
+int mptcp_conn_shutdown(struct mptcp_conn *mc, uint64_t now);
+void mptcp_conn_abort(struct mptcp_conn *mc, uint64_t now);
+size_t mptcp_conn_readable(const struct mptcp_conn *mc);
+bool mptcp_conn_is_closed(const struct mptcp_conn *mc);
+
+/* ---- inside the module (mptcp_conn.c <-> mptcp_subflow.c) --------------------------------- */
+
+/* Learns the peer's key (MP_CAPABLE SYN/ACK or third ACK): tokens, IDSNs, data-level buffers. */
+void mptcp_conn_set_remote_key(struct mptcp_conn *mc, uint64_t key);
+/* A DATA_ACK arrived (64-bit, expanded) with the segment's window (already scaled). */
+void mptcp_conn_data_ack(struct mptcp_conn *mc, uint64_t data_ack, uint32_t wnd, uint64_t now);
+/* A DATA_FIN at dsn was announced by a mapping. */
+void mptcp_conn_peer_data_fin(struct mptcp_conn *mc, uint64_t dsn, uint64_t now);
+/* Moves the subflow's in-order, mapped bytes to the data level. */
+void mptcp_conn_pull(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
+/* Hands data to subflows as the windows allow (the scheduler's turn). */
+void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now);
+/* The shared receive window from rcv_nxt (3.3.4). */
+size_t mptcp_conn_rcv_window(const struct mptcp_conn *mc);
+/* DATA_ACK to send: the next DSN expected (counting the peer's DATA_FIN once received). */
+uint64_t mptcp_conn_data_ack_value(const struct mptcp_conn *mc);
+/* Every subflow finished or the connection failed: tell the owner once. */
+void mptcp_conn_check_closed(struct mptcp_conn *mc, uint64_t now);
+/* A subflow's ACK advanced: frees its mappings, and (fallback) the data level; pushes more. */
+void mptcp_conn_subflow_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
+/* Falls back to plain TCP on the initial subflow (3.7). */
+void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why);
+
+#endif

@@ -1,0 +1,223 @@
+/* MPTCP between two umptcp stacks over the in-process pair (one subflow for now): the
+ * MP_CAPABLE handshake in both roles, DSS mappings and DATA_ACKs on every segment, byte-exact
+ * transfers both ways with DATA_FIN, checksums, losses, and the fallback to TCP when the peer
+ * does not answer with MP_CAPABLE (RFC 8684 3.1, 3.3, 3.7). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcp_pair.h"
+#include "testutil.h"
+#include "umptcp/conn.h"
+#include "umptcp/error.h"
+#include "wire/mptcp_opt.h"
+#include "wire/tcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mx {
+    struct tcp_pair *p;
+    umptcp_listener *lis;
+    umptcp_conn *c[2];
+    struct tp_stream s[2]; /* s[X]: what X sends */
+    bool closed[2];
+    int err[2];
+    /* what crossed the wire */
+    unsigned data_segs[2], data_with_dss[2], data_with_mpc[2], segs_with_mptcp[2];
+    unsigned drop_every, sent_data_a;
+};
+
+static void pump(struct mx *x, int side)
+{
+    umptcp_conn *c = x->c[side];
+    if (c == NULL)
+        return;
+    tp_stream_write(&x->s[side], c, x->p->now);
+    tp_stream_read(&x->s[1 - side], c, SIZE_MAX, x->p->now);
+}
+
+static void on_event(void *user, struct tcp_pair *p, int side, umptcp_conn *c,
+                     const umptcp_event *ev)
+{
+    struct mx *x = user;
+    (void)p;
+    if (ev->type == UMPTCP_EV_ACCEPTABLE) {
+        x->c[side] = umptcp_accept(ev->listener, NULL);
+        pump(x, side);
+        return;
+    }
+    if (ev->type == UMPTCP_EV_CLOSED) {
+        x->closed[side] = true;
+        x->err[side] = ev->error;
+        return;
+    }
+    if (c == x->c[side])
+        pump(x, side);
+}
+
+static bool has_subtype(const struct wire_segment *seg, unsigned subtype)
+{
+    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
+        struct wire_mptcp_opt o;
+        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, &o) > 0 &&
+            o.subtype == subtype)
+            return true;
+    }
+    return false;
+}
+
+static void trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
+{
+    struct mx *x = user;
+    (void)p;
+    if (t->seg == NULL || t->dropped)
+        return;
+    if (t->seg->opt.mptcp_count > 0)
+        x->segs_with_mptcp[t->from]++;
+    if (t->seg->tcp.payload_len == 0)
+        return;
+    x->data_segs[t->from]++;
+    if (has_subtype(t->seg, WIRE_MPTCP_DSS))
+        x->data_with_dss[t->from]++;
+    if (has_subtype(t->seg, WIRE_MPTCP_MP_CAPABLE))
+        x->data_with_mpc[t->from]++;
+    if (getenv("MX_TRACE") && x->data_segs[t->from] <= 2)
+        for (unsigned i = 0; i < t->seg->opt.mptcp_count; i++) {
+            struct wire_mptcp_opt o;
+            char line[WIRE_MPTCP_FORMAT_MAX];
+            int rc = wire_mptcp_parse(t->seg->opt.mptcp[i].data, t->seg->opt.mptcp[i].len, &o);
+            if (rc > 0)
+                wire_mptcp_format(&o, line, sizeof(line));
+            print_message("%c data seq=%u len=%zu: %s (rc %d)\n", t->from ? 'B' : 'A',
+                          t->seg->tcp.seq, t->seg->tcp.payload_len, rc > 0 ? line : "?", rc);
+        }
+}
+
+static enum tp_verdict drop_some(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
+                                 const struct wire_segment *seg)
+{
+    struct mx *x = user;
+    (void)p;
+    (void)pkt;
+    if (from == TP_A && seg != NULL && seg->tcp.payload_len > 0 && x->drop_every > 0 &&
+        ++x->sent_data_a % x->drop_every == 0)
+        return TP_DROP;
+    return TP_PASS;
+}
+
+static bool both_closed(struct tcp_pair *p, void *arg)
+{
+    struct mx *x = arg;
+    (void)p;
+    return x->closed[TP_A] && x->closed[TP_B];
+}
+
+static struct mx *mx_run(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
+                         unsigned drop_every)
+{
+    struct mx *x = calloc(1, sizeof(*x));
+    struct tp_config conf;
+    tp_config_init(&conf);
+    x->p = tp_new(&conf);
+    x->drop_every = drop_every;
+    tp_set_event_cb(x->p, on_event, x);
+    tp_set_trace(x->p, trace, x);
+    tp_set_filter(x->p, TP_A, drop_some, x);
+    tp_stream_init(&x->s[TP_A], bytes, 1);
+    tp_stream_init(&x->s[TP_B], bytes / 2, 2);
+    x->s[TP_A].shutdown_after = x->s[TP_B].shutdown_after = true;
+    umptcp_conn_opts so = {.mptcp = mptcp_server};
+    x->lis = tp_listen(x->p, TP_B, 5201, &so);
+    umptcp_conn_opts co = {.mptcp = mptcp_client, .mptcp_checksum = csum};
+    x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &co);
+    assert_true(tp_run_until(x->p, both_closed, x, x->p->now + 120 * TP_SEC));
+    tp_stream_check(&x->s[TP_A]);
+    tp_stream_check(&x->s[TP_B]);
+    assert_int_equal(x->s[TP_A].received, bytes); /* what B read of A's stream */
+    assert_int_equal(x->s[TP_B].received, bytes / 2);
+    assert_int_equal(x->err[TP_A], 0);
+    assert_int_equal(x->err[TP_B], 0);
+    return x;
+}
+
+static void mx_free(struct mx *x)
+{
+    for (int i = 0; i < 2; i++) {
+        if (x->c[i] != NULL)
+            umptcp_conn_close(x->c[i], x->p->now);
+        tp_stream_free(&x->s[i]);
+    }
+    tp_free(x->p);
+    free(x);
+}
+
+static void test_mptcp_both_ways(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run(true, true, false, 2 << 20, 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPCapableSYNRX"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPCapableSYNACKRX"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPCapableACKRX"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtFallback"), 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtFallback"), 0);
+    /* Every data segment carries its mapping: DSS, or MP_CAPABLE for the client's first. */
+    for (int side = 0; side < 2; side++)
+        assert_int_equal(x->data_with_dss[side] + x->data_with_mpc[side], x->data_segs[side]);
+    assert_int_equal(x->data_with_mpc[TP_A], 1);
+    assert_int_equal(x->data_with_mpc[TP_B], 0);
+    mx_free(x);
+}
+
+static void test_mptcp_with_checksums(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run(true, true, true, 1 << 20, 0);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtDataCsumErr"), 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtDataCsumErr"), 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtDSSCsumMismatch"), 0);
+    mx_free(x);
+}
+
+static void test_mptcp_with_losses(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run(true, true, false, 2 << 20, 37);
+    assert_true(tp_counter(x->p, TP_A, "TcpRetransSegs") > 0);
+    mx_free(x);
+}
+
+/* The listener speaks plain TCP: the SYN/ACK has no MP_CAPABLE, the client falls back. */
+static void test_fallback_to_plain_server(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run(true, false, false, 1 << 20, 0);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPCapableFallbackSYNACK"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtFallback"), 1);
+    assert_int_equal(x->segs_with_mptcp[TP_B], 0);
+    assert_int_equal(x->segs_with_mptcp[TP_A], 1); /* only the SYN */
+    mx_free(x);
+}
+
+/* A plain client on an MPTCP listener gets plain TCP. */
+static void test_plain_client_on_mptcp_server(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run(false, true, false, 1 << 20, 0);
+    assert_int_equal(x->segs_with_mptcp[TP_A] + x->segs_with_mptcp[TP_B], 0);
+    mx_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mptcp_both_ways),
+        cmocka_unit_test(test_mptcp_with_checksums),
+        cmocka_unit_test(test_mptcp_with_losses),
+        cmocka_unit_test(test_fallback_to_plain_server),
+        cmocka_unit_test(test_plain_client_on_mptcp_server),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
