@@ -54,13 +54,13 @@ static void check_clean(const struct ch_transfer *t)
 }
 
 /* IPv6, two interfaces: the connection goes out of the first --tun of the destination's
- * family (umcat1), the IPv4 one stays idle. */
+ * family (umcat1), and the stack sends nothing on the IPv4 one; --cc reaches the connection. */
 static void test_ipv6_second_tun(void **state)
 {
     (void)state;
     char stats[320];
     snprintf(stats, sizeof(stats), "%s/stats-v6.json", tu_tmpdir());
-    const char *extra[] = {"--tun", "umcat1=fd41::2", NULL};
+    const char *extra[] = {"--tun", "umcat1=fd41::2", "--cc", "reno", NULL};
     struct ch_transfer t = {.server = false,
                             .tun = "umcat0=10.41.0.2",
                             .kernel_addr = "fd41::1",
@@ -76,6 +76,11 @@ static void test_ipv6_second_tun(void **state)
     char *json = ch_read_file(stats);
     assert_non_null(json);
     assert_non_null(strstr(json, "\"address\": \"fd41::2\""));
+    assert_non_null(strstr(json, "\"cc\": \"reno\""));
+    /* The first "tx_packets" is that of interfaces[0], umcat0. */
+    assert_non_null(strstr(json, "\"name\": \"umcat0\""));
+    assert_true(strstr(json, "\"name\": \"umcat0\"") < strstr(json, "\"name\": \"umcat1\""));
+    assert_int_equal(ch_json_number(json, "tx_packets"), 0);
     free(json);
 }
 

@@ -249,6 +249,16 @@ static void test_bad_numbers(void **state)
     expect_error(&r, 2, "bad --mtu '100000'");
 }
 
+static void test_unknown_cc(void **state)
+{
+    (void)state;
+    struct run r;
+    run_cat(&r, "--no-mptcp", "--cc", "vegas9", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "unknown congestion control 'vegas9' (available: reno, cubic");
+    run_cat(&r, "--no-mptcp", "--cc", "", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "--cc needs a name");
+}
+
 /* Without --no-mptcp the command must not pretend: MPTCP does not exist yet. Options and
  * operands in any order (GNU getopt permutation), and a valid loss given as a percentage. */
 static void test_mptcp_not_available(void **state)
@@ -317,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_tun),
         cmocka_unit_test(test_no_tun),
         cmocka_unit_test(test_bad_numbers),
+        cmocka_unit_test(test_unknown_cc),
         cmocka_unit_test(test_mptcp_not_available),
         cmocka_unit_test(test_host_family_without_tun),
         cmocka_unit_test(test_help),

@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cc/cc.h"
 #include "host/clock.h"
 #include "host/loop.h"
 #include "umptcp/error.h"
@@ -573,6 +574,23 @@ int cat_run(const struct cat_opts *o)
     return status;
 }
 
+/* --cc names one of the stack's algorithms: checked before any device is touched. */
+static bool cat_cc_known(const char *name)
+{
+    struct cc_registry reg;
+    if (name == NULL || cc_registry_init(&reg) != UMPTCP_OK)
+        return true;
+    if (cc_registry_find(&reg, name) != NULL)
+        return true;
+    char list[128];
+    cc_registry_list(&reg, list, sizeof(list));
+    fprintf(stderr,
+            "umptcp cat: unknown congestion control '%s' (available: %s) (try 'umptcp cat "
+            "--help')\n",
+            name, list);
+    return false;
+}
+
 int cmd_cat_main(int argc, char **argv)
 {
     struct cat_opts o;
@@ -585,5 +603,7 @@ int cmd_cat_main(int argc, char **argv)
                         "TCP\n");
         return CAT_EXIT_USAGE;
     }
+    if (!cat_cc_known(o.cc))
+        return CAT_EXIT_USAGE;
     return cat_run(&o);
 }
