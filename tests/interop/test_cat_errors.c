@@ -3,6 +3,7 @@
  *
  *  - the kernel resets the connection (SO_LINGER 0) in the middle of a transfer;
  *  - nothing listens on the kernel's port (its RST refuses the SYN), with a capture;
+ *  - nobody answers at all, and --connect-timeout ends the wait (client and server);
  *  - no permission for TUN devices (as user nobody, and as root without CAP_NET_ADMIN);
  *  - the TUN device is busy (another process holds it);
  *  - SIGTERM to a listening server and SIGINT to a client in the middle of a transfer: the
@@ -172,6 +173,32 @@ static void test_nothing_listens(void **state)
     }
 }
 
+/* Nobody answers (the kernel does not forward to 10.43.0.99): --connect-timeout ends the
+ * wait with a one-line timeout message and exit 1, and the server side says so as well. */
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    const char *args[] = {
+        "--no-mptcp", "--tun", "umcate0=10.43.0.2", "--connect-timeout", "0.5", "10.43.0.99",
+        "7204",       NULL};
+    struct ch_cat c;
+    uint64_t t0 = ch_now_ms();
+    ch_cat_spawn(&c, "/dev/null", NULL, args);
+    int status = ch_cat_wait(&c, EXIT_WAIT_MS);
+    uint64_t took = ch_now_ms() - t0;
+    assert_int_equal(status, 1);
+    assert_true(ch_one_line_error(
+        &c, "umptcp cat: 10.43.0.99:7204: connection timed out (not established within 0.5 s)"));
+    assert_true(took >= 500 && took < 5000);
+
+    const char *server[] = {"-l",  "--no-mptcp", "--tun", "umcate0=10.43.0.2", "--connect-timeout",
+                            "0.3", "7205",       NULL};
+    ch_cat_spawn(&c, "/dev/null", NULL, server);
+    status = ch_cat_wait(&c, EXIT_WAIT_MS);
+    assert_int_equal(status, 1);
+    assert_true(ch_one_line_error(&c, "umptcp cat: no connection within 0.3 s"));
+}
+
 static void become_nobody(void)
 {
     if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
@@ -324,6 +351,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_resets),
         cmocka_unit_test(test_nothing_listens),
+        cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_not_permitted_as_nobody),
         cmocka_unit_test(test_not_permitted_without_cap),
         cmocka_unit_test(test_device_busy),

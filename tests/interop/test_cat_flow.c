@@ -54,13 +54,15 @@ static void check_clean(const struct ch_transfer *t)
 }
 
 /* IPv6, two interfaces: the connection goes out of the first --tun of the destination's
- * family (umcat1), and the stack sends nothing on the IPv4 one; --cc reaches the connection. */
+ * family (umcat1), and the stack sends nothing on the IPv4 one; --cc, --mtu and --mss reach
+ * the connection. */
 static void test_ipv6_second_tun(void **state)
 {
     (void)state;
     char stats[320];
     snprintf(stats, sizeof(stats), "%s/stats-v6.json", tu_tmpdir());
-    const char *extra[] = {"--tun", "umcat1=fd41::2", "--cc", "reno", NULL};
+    const char *extra[] = {"--tun", "umcat1=fd41::2", "--cc", "reno", "--mtu",
+                           "1400",  "--mss",          "1000", NULL};
     struct ch_transfer t = {.server = false,
                             .tun = "umcat0=10.41.0.2",
                             .kernel_addr = "fd41::1",
@@ -77,6 +79,16 @@ static void test_ipv6_second_tun(void **state)
     assert_non_null(json);
     assert_non_null(strstr(json, "\"address\": \"fd41::2\""));
     assert_non_null(strstr(json, "\"cc\": \"reno\""));
+    /* --mss 1000 (as Linux's TCP_MAXSEG) bounds the segments of both sides: umptcp's
+     * sender MSS and what the kernel may send us (less the 12 bytes of timestamps). */
+    long long mss = ch_json_number(json, "mss");
+    if (!(mss > 900 && mss <= 1000))
+        fail_msg("umptcp sender MSS %lld", mss);
+    assert_true(t.ti.tcpi_snd_mss > 900 && t.ti.tcpi_snd_mss <= 1000);
+    /* --mtu set the devices' MTU. */
+    char out[512];
+    assert_int_equal(tu_run("ip -o link show umcat1", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, " mtu 1400 "));
     /* The first "tx_packets" is that of interfaces[0], umcat0. */
     assert_non_null(strstr(json, "\"name\": \"umcat0\""));
     assert_true(strstr(json, "\"name\": \"umcat0\"") < strstr(json, "\"name\": \"umcat1\""));

@@ -247,6 +247,12 @@ static void test_bad_numbers(void **state)
     expect_error(&r, 2, "bad --mss '40'");
     run_cat(&r, "--no-mptcp", "--mtu", "100000", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
     expect_error(&r, 2, "bad --mtu '100000'");
+    run_cat(&r, "--no-mptcp", "--connect-timeout", "0", "--tun", "t0=10.0.0.2", "10.0.0.1", "80",
+            NULL);
+    expect_error(&r, 2, "bad --connect-timeout '0'");
+    run_cat(&r, "--no-mptcp", "--connect-timeout", "1s", "--tun", "t0=10.0.0.2", "10.0.0.1", "80",
+            NULL);
+    expect_error(&r, 2, "bad --connect-timeout '1s'");
 }
 
 static void test_unknown_cc(void **state)

@@ -451,6 +451,31 @@ static int cat_start_server(struct cat *c)
     return 0;
 }
 
+/* --connect-timeout: the handshake (client) or the first connection (server) took too long. */
+static void cat_on_connect_timeout(void *user, uint64_t now)
+{
+    struct cat *c = user;
+    if (c->connected || c->finished)
+        return;
+    double secs = (double)c->o->connect_timeout_ms / 1000.0;
+    c->abort_conn = true;
+    if (c->o->listen)
+        cat_fail(c, CAT_EXIT_FAIL, "no connection within %g s", secs);
+    else
+        cat_fail(c, CAT_EXIT_FAIL, "%s: connection timed out (not established within %g s)",
+                 c->peer_text, secs);
+}
+
+static void cat_arm_connect_timeout(struct cat *c)
+{
+    if (c->o->connect_timeout_ms == 0)
+        return;
+    uint64_t when = host_clock_now() + c->o->connect_timeout_ms * HOST_NS_PER_MS;
+    if (host_loop_timer_add(host_runtime_loop(c->rt), when, cat_on_connect_timeout, c, NULL) !=
+        UMPTCP_OK)
+        cat_fail(c, CAT_EXIT_FAIL, "cannot arm the connect timeout");
+}
+
 /* ---- set-up and tear-down ------------------------------------------------------------------ */
 
 static int cat_setup(struct cat *c)
@@ -555,6 +580,7 @@ int cat_run(const struct cat_opts *o)
         cat_format_sockaddr(&c.remote, c.peer_text, sizeof(c.peer_text));
     }
     if (cat_setup(&c) == 0 && (o->listen ? cat_start_server(&c) : cat_start_client(&c)) == 0) {
+        cat_arm_connect_timeout(&c);
         cat_progress_start(&c);
         int rc = host_runtime_run(c.rt, HOST_TIME_NONE);
         if (rc < 0)

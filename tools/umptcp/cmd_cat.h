@@ -23,17 +23,18 @@ struct cat_tun {
 };
 
 struct cat_opts {
-    bool listen;       /* -l: server */
-    bool mptcp;        /* true unless --no-mptcp */
-    bool quiet;        /* -q */
-    int verbose;       /* -v, repeatable */
-    bool nodelay;      /* --nodelay */
-    const char *cc;    /* --cc NAME, NULL = the stack's default */
-    const char *pcap;  /* --pcap FILE */
-    const char *stats; /* --stats FILE */
-    double loss_in;    /* --loss / --loss-in: drop probability of packets from the kernel */
-    double loss_out;   /* --loss / --loss-out: drop probability of packets to the kernel */
-    bool seeded;       /* --seed given */
+    bool listen;                 /* -l: server */
+    bool mptcp;                  /* true unless --no-mptcp */
+    bool quiet;                  /* -q */
+    int verbose;                 /* -v, repeatable */
+    bool nodelay;                /* --nodelay */
+    uint64_t connect_timeout_ms; /* --connect-timeout, 0 = none */
+    const char *cc;              /* --cc NAME, NULL = the stack's default */
+    const char *pcap;            /* --pcap FILE */
+    const char *stats;           /* --stats FILE */
+    double loss_in;  /* --loss / --loss-in: drop probability of packets from the kernel */
+    double loss_out; /* --loss / --loss-out: drop probability of packets to the kernel */
+    bool seeded;     /* --seed given */
     uint64_t seed;
     uint16_t mss; /* --mss, 0 = from the MTU */
     int mtu;      /* --mtu, 0 = leave the devices' MTU */

@@ -24,6 +24,7 @@ enum cat_long_opt {
     CAT_OPT_MSS,
     CAT_OPT_MTU,
     CAT_OPT_NODELAY,
+    CAT_OPT_CONNECT_TIMEOUT,
 };
 
 static const struct option cat_long_opts[] = {
@@ -43,6 +44,7 @@ static const struct option cat_long_opts[] = {
     {"mss", required_argument, NULL, CAT_OPT_MSS},
     {"mtu", required_argument, NULL, CAT_OPT_MTU},
     {"nodelay", no_argument, NULL, CAT_OPT_NODELAY},
+    {"connect-timeout", required_argument, NULL, CAT_OPT_CONNECT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -70,6 +72,9 @@ static void cat_usage(FILE *out)
             "  --no-mptcp       plain TCP (required for now: MPTCP is not implemented yet)\n"
             "  --cc NAME        congestion control (reno, cubic, ...)\n"
             "  --nodelay        disable Nagle's algorithm\n"
+            "  --connect-timeout SECS\n"
+            "                   give up when the connection is not established within SECS\n"
+            "                   (client: handshake; server: first connection)\n"
             "  --mss BYTES      MSS to advertise (default: from the MTU)\n"
             "  --mtu BYTES      set the TUN devices' MTU and derive the MSS from it\n"
             "  --pcap FILE      write every packet sent and received, all interfaces, to FILE\n"
@@ -87,7 +92,8 @@ static void cat_usage(FILE *out)
             "                   (default: getrandom)\n"
             "\n"
             "exit status: 0 success, 1 connection or system error, 2 usage error or mode not\n"
-            "available\n");
+            "available, 128+N ended by signal N (SIGINT, SIGTERM, SIGHUP; the connection is\n"
+            "reset)\n");
 }
 
 static int cat_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -200,6 +206,19 @@ static int cat_parse_numeric_opt(int opt, const char *arg, struct cat_opts *o)
             return cat_usage_error("bad --mtu '%s' (expected 576..65535)", arg);
         o->mtu = (int)v;
         return CAT_EXIT_OK;
+    case CAT_OPT_CONNECT_TIMEOUT: {
+        char *end = NULL;
+        errno = 0;
+        double secs = strtod(arg, &end);
+        if (end == arg || *end != '\0' || errno != 0 || !(secs > 0.0) || secs > 86400.0)
+            return cat_usage_error("bad --connect-timeout '%s' (expected seconds, 0 < SECS <= "
+                                   "86400)",
+                                   arg);
+        o->connect_timeout_ms = (uint64_t)(secs * 1000.0 + 0.5);
+        if (o->connect_timeout_ms == 0)
+            o->connect_timeout_ms = 1;
+        return CAT_EXIT_OK;
+    }
     case CAT_OPT_LOSS:
         if (cat_parse_prob("loss", arg, &o->loss_in) != CAT_EXIT_OK)
             return CAT_EXIT_USAGE;
