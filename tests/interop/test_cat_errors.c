@@ -4,6 +4,7 @@
  *  - the kernel resets the connection (SO_LINGER 0) in the middle of a transfer;
  *  - nothing listens on the kernel's port (its RST refuses the SYN), with a capture;
  *  - nobody answers at all, and --connect-timeout ends the wait (client and server);
+ *  - (and, on the refused path, that --seed makes the port and ISN secret reproducible);
  *  - no permission for TUN devices (as user nobody, and as root without CAP_NET_ADMIN);
  *  - the TUN device is busy (another process holds it);
  *  - SIGTERM to a listening server and SIGINT to a client in the middle of a transfer: the
@@ -199,6 +200,51 @@ static void test_connect_timeout(void **state)
     assert_true(ch_one_line_error(&c, "umptcp cat: no connection within 0.3 s"));
 }
 
+/* The first packet of a capture: the SYN cat sent. Its source port and sequence number. */
+static void pcap_first_syn(const char *path, uint16_t *sport, uint32_t *seq)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t hdr[24], rec[16], pkt[60];
+    assert_int_equal(fread(hdr, 1, sizeof(hdr), f), sizeof(hdr));
+    assert_int_equal(fread(rec, 1, sizeof(rec), f), sizeof(rec));
+    assert_int_equal(fread(pkt, 1, sizeof(pkt), f), sizeof(pkt));
+    fclose(f);
+    assert_int_equal(pkt[0] >> 4, 4);
+    const uint8_t *tcp = pkt + 4 * (pkt[0] & 0x0f);
+    assert_true(tcp[13] & 0x02); /* SYN */
+    *sport = (uint16_t)(tcp[0] << 8 | tcp[1]);
+    *seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+}
+
+static void refused_run_with_seed(const char *seed, uint16_t *sport, uint32_t *seq)
+{
+    char pcap[320];
+    snprintf(pcap, sizeof(pcap), "%s/seed-%s.pcap", tu_tmpdir(), seed);
+    const char *args[] = {"--no-mptcp", "--tun", "umcate0=10.43.0.2", "--seed", seed, "--pcap",
+                          pcap,         "-q",    "10.43.0.1",         "7206",   NULL};
+    struct ch_cat c;
+    ch_cat_spawn(&c, "/dev/null", NULL, args);
+    assert_int_equal(ch_cat_wait(&c, EXIT_WAIT_MS), 1);
+    pcap_first_syn(pcap, sport, seq);
+}
+
+/* --seed makes the stack's secrets reproducible: the same seed picks the same ephemeral port
+ * and the same ISN secret (RFC 6528: the ISNs differ only by the clock's ticks in between);
+ * another seed gives other values. */
+static void test_seed_reproducible(void **state)
+{
+    (void)state;
+    uint16_t p1, p2, p3;
+    uint32_t s1, s2, s3;
+    refused_run_with_seed("42", &p1, &s1);
+    refused_run_with_seed("42", &p2, &s2);
+    refused_run_with_seed("43", &p3, &s3);
+    assert_int_equal(p1, p2);
+    assert_true(s2 - s1 < (1u << 26)); /* about 4 us per tick: well under a minute */
+    assert_true(p3 != p1 || s3 - s1 >= (1u << 26));
+}
+
 static void become_nobody(void)
 {
     if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
@@ -352,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_kernel_resets),
         cmocka_unit_test(test_nothing_listens),
         cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_seed_reproducible),
         cmocka_unit_test(test_not_permitted_as_nobody),
         cmocka_unit_test(test_not_permitted_without_cap),
         cmocka_unit_test(test_device_busy),
