@@ -1,0 +1,354 @@
+/* MPTCP against the Linux kernel over a TUN device, one subflow, in both roles: the kernel's
+ * MPTCP socket (IPPROTO_MPTCP) is the peer of a umptcp stack driven by the host runtime.
+ * Each run moves data both ways, byte-exact (SHA-256 on both ends), and checks the kernel's
+ * MPTcpExt counters: the handshake was MPTCP (MPCapableSYNRX / MPCapableSYNACKRX /
+ * MPCapableACKRX), nothing fell back, no checksum or mapping errors. Runs in a private network
+ * namespace that disappears with the process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "netns_helper.h"
+#include "host/clock.h"
+#include "host/runtime.h"
+#include "umptcp/conn.h"
+#include "umptcp/error.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+#define UP_BYTES (8u << 20)   /* umptcp -> kernel */
+#define DOWN_BYTES (4u << 20) /* kernel -> umptcp */
+#define RUN_NS (30ull * 1000000000ull)
+
+static uint8_t pattern(size_t i, unsigned seed)
+{
+    return (uint8_t)((i * 2654435761u + seed) >> 11);
+}
+
+static void sha_of_pattern(size_t n, unsigned seed, char hex[65])
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+    uint8_t buf[4096];
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < sizeof(buf) ? n - off : sizeof(buf);
+        for (size_t i = 0; i < k; i++)
+            buf[i] = pattern(off + i, seed);
+        EVP_DigestUpdate(h, buf, k);
+        off += k;
+    }
+    uint8_t md[32];
+    unsigned len;
+    EVP_DigestFinal_ex(h, md, &len);
+    EVP_MD_CTX_free(h);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* ---- the kernel side (a child process) ------------------------------------------------------- */
+
+/* Reads to EOF (hashing), or writes n bytes of the pattern then shuts down, on fd. */
+static void kernel_exchange(int fd, size_t send_n, unsigned seed, int report)
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+    static uint8_t buf[65536];
+    size_t sent = 0, got = 0;
+    bool eof = false;
+    while (!eof || sent < send_n) {
+        fd_set rf, wf;
+        FD_ZERO(&rf);
+        FD_ZERO(&wf);
+        if (!eof)
+            FD_SET(fd, &rf);
+        if (sent < send_n)
+            FD_SET(fd, &wf);
+        struct timeval tv = {.tv_sec = 20};
+        if (select(fd + 1, &rf, &wf, NULL, &tv) <= 0)
+            break;
+        if (FD_ISSET(fd, &rf)) {
+            ssize_t n = read(fd, buf, sizeof(buf));
+            if (n <= 0)
+                eof = true;
+            else {
+                EVP_DigestUpdate(h, buf, (size_t)n);
+                got += (size_t)n;
+            }
+        }
+        if (FD_ISSET(fd, &wf)) {
+            size_t k = send_n - sent < 16384 ? send_n - sent : 16384;
+            for (size_t i = 0; i < k; i++)
+                buf[i] = pattern(sent + i, seed);
+            ssize_t n = write(fd, buf, k);
+            if (n > 0)
+                sent += (size_t)n;
+            if (sent == send_n)
+                shutdown(fd, SHUT_WR);
+        }
+    }
+    uint8_t md[32];
+    unsigned len;
+    EVP_DigestFinal_ex(h, md, &len);
+    char line[128];
+    int o = snprintf(line, sizeof(line), "%zu ", got);
+    for (int i = 0; i < 32; i++)
+        o += snprintf(line + o, sizeof(line) - (size_t)o, "%02x", md[i]);
+    if (write(report, line, (size_t)o) < 0)
+        _exit(3);
+    EVP_MD_CTX_free(h);
+}
+
+static pid_t kernel_server(uint16_t port, int report)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+    assert_true(ls >= 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "10.41.0.1", &a.sin_addr);
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(40);
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            _exit(2);
+        kernel_exchange(fd, DOWN_BYTES, 7, report);
+        close(fd);
+        _exit(0);
+    }
+    close(ls);
+    return pid;
+}
+
+static pid_t kernel_client(uint16_t port, int report)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(40);
+        usleep(200000); /* the umptcp listener is up by then */
+        int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+        inet_pton(AF_INET, "10.41.0.2", &a.sin_addr);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+            _exit(2);
+        kernel_exchange(fd, DOWN_BYTES, 7, report);
+        close(fd);
+        _exit(0);
+    }
+    return pid;
+}
+
+/* ---- the umptcp side --------------------------------------------------------------------------
+ */
+
+struct app {
+    const char *dev;
+    struct host_runtime *rt;
+    umptcp_conn *c;
+    size_t sent, got;
+    bool shut, eof, closed;
+    int error;
+    EVP_MD_CTX *h;
+};
+
+static void app_pump(struct app *a, uint64_t now)
+{
+    static uint8_t buf[65536];
+    while (a->c != NULL && a->sent < UP_BYTES) {
+        size_t k = UP_BYTES - a->sent < sizeof(buf) ? UP_BYTES - a->sent : sizeof(buf);
+        for (size_t i = 0; i < k; i++)
+            buf[i] = pattern(a->sent + i, 3);
+        ssize_t n = umptcp_conn_write(a->c, buf, k, now);
+        if (n <= 0)
+            break;
+        a->sent += (size_t)n;
+    }
+    if (a->c != NULL && a->sent == UP_BYTES && !a->shut) {
+        a->shut = true;
+        umptcp_conn_shutdown(a->c, now);
+    }
+    for (;;) {
+        ssize_t n = a->c != NULL ? umptcp_conn_read(a->c, buf, sizeof(buf), now) : -1;
+        if (n > 0) {
+            EVP_DigestUpdate(a->h, buf, (size_t)n);
+            a->got += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            a->eof = true;
+        break;
+    }
+}
+
+static void app_event(void *user, umptcp_conn *c, const umptcp_event *ev)
+{
+    struct app *a = user;
+    uint64_t now = host_clock_now();
+    if (ev->type == UMPTCP_EV_ACCEPTABLE)
+        a->c = umptcp_accept(ev->listener, NULL);
+    else if (ev->type == UMPTCP_EV_CLOSED && c == a->c) {
+        a->closed = true;
+        a->error = ev->error;
+        host_runtime_stop(a->rt);
+        return;
+    }
+    app_pump(a, now);
+}
+
+static void app_setup(struct app *a, const char *dev)
+{
+    memset(a, 0, sizeof(*a));
+    a->dev = dev;
+    char err[256];
+    assert_int_equal(netns_sh("ip tuntap add dev %s mode tun && ip link set %s up && "
+                              "ip addr add 10.41.0.1/24 dev %s",
+                              dev, dev, dev),
+                     0);
+    struct host_runtime_config rc = {.seeded = true, .seed = 42};
+    rc.pcap_path = getenv("UMPTCP_TEST_PCAP"); /* debugging aid: capture what crossed */
+    assert_int_equal(host_runtime_new(&a->rt, &rc, err, sizeof(err)), UMPTCP_OK);
+    umptcp_addr addr;
+    assert_int_equal(umptcp_addr_parse(&addr, "10.41.0.2"), 0);
+    assert_int_equal(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)), UMPTCP_OK);
+    umptcp_stack_set_event_cb(host_runtime_stack(a->rt), app_event, a);
+    a->h = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(a->h, EVP_sha256(), NULL);
+}
+
+/* Runs until the connection closed; then checks both directions and the kernel's verdict. */
+static void app_finish(struct app *a, pid_t child, int report_rd, int report_wr)
+{
+    close(report_wr); /* so a child that dies early ends the read below */
+    host_runtime_run(a->rt, host_clock_now() + RUN_NS);
+    char line[128] = {0};
+    ssize_t n = read(report_rd, line, sizeof(line) - 1);
+    int status = 0;
+    waitpid(child, &status, 0);
+    assert_true(n > 0);
+    size_t kernel_got = 0;
+    char kernel_sha[65] = {0};
+    assert_int_equal(sscanf(line, "%zu %64s", &kernel_got, kernel_sha), 2);
+    char want_up[65], want_down[65], got_down[65];
+    sha_of_pattern(UP_BYTES, 3, want_up);
+    sha_of_pattern(DOWN_BYTES, 7, want_down);
+    uint8_t md[32];
+    unsigned len;
+    EVP_DigestFinal_ex(a->h, md, &len);
+    for (int i = 0; i < 32; i++)
+        snprintf(got_down + 2 * i, 3, "%02x", md[i]);
+    print_message("  umptcp->kernel %zu bytes, kernel->umptcp %zu bytes, close error %d\n",
+                  kernel_got, a->got, a->error);
+    assert_int_equal(kernel_got, UP_BYTES);
+    assert_string_equal(kernel_sha, want_up);
+    assert_int_equal(a->got, DOWN_BYTES);
+    assert_string_equal(got_down, want_down);
+    assert_true(a->eof);
+    assert_int_equal(a->error, 0);
+    uint64_t v = 1;
+    umptcp_stack *st = host_runtime_stack(a->rt);
+    assert_int_equal(umptcp_stack_counter(st, "MPTcpExtFallback", &v), 0);
+    assert_int_equal(v, 0);
+    umptcp_conn_close(a->c, host_clock_now());
+    EVP_MD_CTX_free(a->h);
+}
+
+/* The device is persistent (ip tuntap add): delete it so the next test's subnet routes to
+ * its own device. */
+static void app_teardown(struct app *a)
+{
+    host_runtime_free(a->rt);
+    assert_int_equal(netns_sh("ip link del dev %s", a->dev), 0);
+}
+
+static long long kernel_mib(const char *name)
+{
+    return netns_proc_counter("/proc/net/netstat", "MPTcpExt", name);
+}
+
+static void check_kernel_clean(void)
+{
+    assert_int_equal(kernel_mib("MPCapableFallbackACK"), 0);
+    assert_int_equal(kernel_mib("MPCapableFallbackSYNACK"), 0);
+    assert_int_equal(kernel_mib("DataCsumErr"), 0);
+    assert_int_equal(kernel_mib("DSSNotMatching"), 0);
+    assert_int_equal(kernel_mib("InfiniteMapRx"), 0);
+}
+
+static void test_umptcp_client_kernel_server(void **state)
+{
+    (void)state;
+    struct app a;
+    app_setup(&a, "umk0");
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server(5000, pfd[1]);
+    umptcp_sockaddr to = {.port = 5000};
+    assert_int_equal(umptcp_addr_parse(&to.addr, "10.41.0.1"), 0);
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
+                     UMPTCP_OK);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    /* The kernel saw an MPTCP handshake completed with our key. */
+    assert_true(kernel_mib("MPCapableSYNRX") >= 1);
+    assert_true(kernel_mib("MPCapableACKRX") >= 1);
+    check_kernel_clean();
+    uint64_t v = 0;
+    assert_int_equal(
+        umptcp_stack_counter(host_runtime_stack(a.rt), "MPTcpExtMPCapableSYNACKRX", &v), 0);
+    assert_int_equal(v, 1);
+    app_teardown(&a);
+    close(pfd[0]);
+}
+
+static void test_kernel_client_umptcp_server(void **state)
+{
+    (void)state;
+    long long synack_before = kernel_mib("MPCapableSYNACKRX");
+    struct app a;
+    app_setup(&a, "umk1");
+    umptcp_listener *l = NULL;
+    umptcp_sockaddr any = {.port = 5001};
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_listen(host_runtime_stack(a.rt), &any, &o, &l), UMPTCP_OK);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_client(5001, pfd[1]);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    assert_true(kernel_mib("MPCapableSYNACKRX") > synack_before);
+    check_kernel_clean();
+    uint64_t v = 0;
+    assert_int_equal(umptcp_stack_counter(host_runtime_stack(a.rt), "MPTcpExtMPCapableACKRX", &v),
+                     0);
+    assert_int_equal(v, 1);
+    app_teardown(&a);
+    close(pfd[0]);
+}
+
+int main(void)
+{
+    netns_enter_private();
+    tu_require(netns_sysctl_write("/proc/sys/net/mptcp/enabled", "1") == 0, "kernel MPTCP");
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_umptcp_client_kernel_server),
+        cmocka_unit_test(test_kernel_client_umptcp_server),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
