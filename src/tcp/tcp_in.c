@@ -281,6 +281,18 @@ static void tcp_in_ack_data(struct tcp_sock *sk, const struct wire_segment *seg,
     tcp_timer_update_loss_timers(sk, now, loss.reo_timeout);
 }
 
+/* Was the sender using its congestion window (RFC 7661 4; Linux's tcp_is_cwnd_limited)? Only
+ * then may the window grow: a sender held back by the application or by the peer's receive
+ * window would otherwise inflate cwnd without bound. In slow start half the window in flight
+ * counts, since the window doubles per round. */
+static bool tcp_in_cwnd_limited(const struct tcp_sock *sk, uint32_t flight_before)
+{
+    uint32_t cwnd = sk->cc.st.cwnd;
+    if (cc_in_slow_start(&sk->cc.st))
+        return (uint64_t)flight_before * 2 >= cwnd;
+    return flight_before + sk->mss >= cwnd;
+}
+
 void tcp_in_congestion(struct tcp_sock *sk, const struct tcp_rtx_ack_result *res,
                        uint32_t flight_before, uint64_t now)
 {
@@ -318,8 +330,7 @@ void tcp_in_congestion(struct tcp_sock *sk, const struct tcp_rtx_ack_result *res
             .rtt_ns = res->has_rtt_sample ? res->rtt_sample_ns : 0,
             .min_rtt_ns = tcp_rtt_min_rtt(&sk->rtt),
             .srtt_ns = tcp_rtt_srtt(&sk->rtt),
-            .app_limited =
-                flight_before + sk->mss < sk->cc.st.cwnd && tcp_sock_data_end(sk) == sk->snd_nxt,
+            .app_limited = !tcp_in_cwnd_limited(sk, flight_before),
             /* After an RTO the window slow-starts again; only PRR's fast recovery owns it. */
             .in_recovery = sk->prr.active,
             /* RFC 9406: rounds end when SND.UNA passes the SND.NXT of their start. */
