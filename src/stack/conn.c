@@ -256,7 +256,10 @@ static umptcp_conn *conn_find(const umptcp_stack *s, const umptcp_sockaddr *loca
 {
     for (umptcp_conn *c = s->conns; c != NULL; c = c->next) {
         const struct tcp_sock *sk = c->sk;
-        if (c->dead || sk->local.port != local->port || sk->remote.port != remote->port)
+        /* A CLOSED socket the application still holds is not a connection any more: its
+         * segments meet the no-socket answer (RFC 9293 3.10.7.1), a RST. */
+        if (c->dead || sk->state == UMPTCP_STATE_CLOSED || sk->local.port != local->port ||
+            sk->remote.port != remote->port)
             continue;
         if (umptcp_addr_equal(&sk->local.addr, &local->addr) &&
             umptcp_addr_equal(&sk->remote.addr, &remote->addr))

@@ -243,6 +243,23 @@ static void test_ack_validation(void **state)
     peer_free(&p);
 }
 
+/* After a reset the application may still hold the connection, but it is CLOSED: the peer's
+ * further segments are answered as for no connection, with a RST (RFC 9293 3.10.7.1). */
+static void test_closed_connection_answers_rst(void **state)
+{
+    (void)state;
+    struct peer p;
+    peer_connect(&p);
+    peer_send(&p, WIRE_TCP_RST, p.snd_nxt, 0, ++p.tsval, NULL, 0);
+    assert_true(p.closed);
+    peer_send(&p, WIRE_TCP_ACK | WIRE_TCP_PSH, p.snd_nxt, p.srv_iss + 1, ++p.tsval, "more", 4);
+    assert_int_equal(p.nout, 1);
+    assert_int_equal(p.out[0].tcp.flags, WIRE_TCP_RST);
+    assert_int_equal(p.out[0].tcp.seq, p.srv_iss + 1);
+    assert_int_equal(counter(&p, "TcpInNoSocket"), 1);
+    peer_free(&p);
+}
+
 /* A segment without ACK in a synchronized state is dropped (RFC 9293 3.10.7.4). */
 static void test_segment_without_ack_is_dropped(void **state)
 {
@@ -265,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_paws_drops_old_timestamps),
         cmocka_unit_test(test_ack_validation),
         cmocka_unit_test(test_segment_without_ack_is_dropped),
+        cmocka_unit_test(test_closed_connection_answers_rst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
