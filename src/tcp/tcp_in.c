@@ -201,8 +201,7 @@ static void tcp_in_oow_ack(struct tcp_sock *sk, const struct wire_segment *seg, 
 }
 
 /* RFC 5961 3 and 4: answer a suspicious RST or SYN with an ACK. */
-static void tcp_in_challenge_ack(struct tcp_sock *sk, const struct wire_segment *seg,
-                                 uint64_t now)
+static void tcp_in_challenge_ack(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now)
 {
     if (tcp_in_oow_ack_throttled(sk, seg, now))
         return;

@@ -128,7 +128,7 @@ struct tcp_sock {
     unsigned unacked_segs; /* data segments received since the last ACK we sent */
     bool has_dsack;        /* a DSACK block to report (RFC 2883) */
     struct wire_sack_block dsack;
-    uint32_t dupacks; /* consecutive duplicate ACKs (for statistics/limited xmit) */
+    uint32_t dupacks;  /* consecutive duplicate ACKs (for statistics/limited xmit) */
     bool oow_ack_sent; /* an ACK answered an unacceptable segment, at oow_ack_at (throttle) */
     uint64_t oow_ack_at;
 
