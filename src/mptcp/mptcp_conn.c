@@ -34,6 +34,7 @@ struct mptcp_conn *mptcp_conn_new(const umptcp_config *cfg, struct mib *mib,
         return NULL;
     }
     mc->local_idsn = mptcp_crypto_idsn(mc->local_key);
+    mptcp_sched_init(&mc->sched, &mptcp_sched_minrtt_ops);
     /* RFC 8684 3.1: the MP_CAPABLE SYN takes the first octet of the data sequence space. */
     mc->snd_una = mc->snd_nxt = mc->local_idsn + 1;
     mc->snd_right = mc->snd_una;
@@ -56,6 +57,7 @@ void mptcp_conn_free(struct mptcp_conn *mc)
         free(sf); /* the socket belongs to the caller (the stack frees it) */
     }
     mptcp_token_remove(mc->tokens, mc->local_token);
+    mptcp_sched_release(&mc->sched);
     tcp_sndbuf_destroy(&mc->snd);
     tcp_rcvbuf_destroy(&mc->rcv);
     free(mc);
@@ -70,6 +72,7 @@ struct mptcp_subflow *mptcp_conn_new_subflow(struct mptcp_conn *mc, bool initial
         return NULL;
     sf->mc = mc;
     sf->initial = initial;
+    sf->id = mc->next_sf_id++;
     mptcp_smap_init(&sf->smap, 0);
     mptcp_rmap_init(&sf->rmap, 1, 0); /* data starts at relative SSN 1, after the SYN */
     mc->sub[mc->nsub++] = sf;
@@ -89,7 +92,9 @@ void mptcp_conn_set_remote_key(struct mptcp_conn *mc, uint64_t key)
     mc->remote_key = key;
     mptcp_crypto_key_derive(key, &mc->remote_token, &mc->remote_idsn);
     mc->rcv_nxt = mc->remote_idsn + 1;
-    struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf,
+    /* The data level has no auto-tuning of its own: it offers the configured maximum (the
+     * ring only grows as data actually waits in it). */
+    struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf_max,
                                    .max_capacity = mc->cfg->rcvbuf_max,
                                    .max_intervals = mc->cfg->max_ooo_ranges};
     mc->rcv_ready = tcp_rcvbuf_init(&mc->rcv, mptcp_dsn_low32(mc->rcv_nxt), &rc) == UMPTCP_OK;
@@ -134,15 +139,46 @@ ssize_t mptcp_conn_write(struct mptcp_conn *mc, const void *buf, size_t n, uint6
     return taken;
 }
 
-/* The subflow that carries data: the initial one while it is the only one. */
-static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc)
+/* May this subflow carry data now? */
+static bool mptcp_conn_usable(const struct mptcp_subflow *sf)
 {
+    return !sf->closed && sf->sk != NULL && tcp_sock_synchronized(sf->sk) && !sf->sk->fin_queued &&
+           (!sf->join || sf->join_ok);
+}
+
+/* Bytes queued on a subflow but not sent yet: data given to a subflow waits there, so only
+ * what its window can take soon is handed over (the scheduler decides per chunk). */
+static uint32_t mptcp_conn_unsent(const struct tcp_sock *sk)
+{
+    return tcp_sock_data_end(sk) - sk->snd_nxt;
+}
+
+/* The scheduler's choice for the next chunk of up to want bytes (3.3.8: backup subflows only
+ * when no other one is usable), or NULL. */
+static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc, size_t want)
+{
+    struct mptcp_sched_subflow view[MPTCP_MAX_SUBFLOWS];
     for (unsigned i = 0; i < mc->nsub; i++) {
-        struct mptcp_subflow *sf = mc->sub[i];
-        if (!sf->closed && sf->sk != NULL && tcp_sock_synchronized(sf->sk) && !sf->sk->fin_queued)
-            return sf;
+        const struct mptcp_subflow *sf = mc->sub[i];
+        struct mptcp_sched_subflow *v = &view[i];
+        memset(v, 0, sizeof(*v));
+        v->id = sf->id;
+        v->backup = sf->backup || sf->peer_backup;
+        v->usable = mptcp_conn_usable(sf);
+        if (!v->usable)
+            continue;
+        const struct tcp_sock *sk = sf->sk;
+        v->srtt_ns = tcp_rtt_srtt(&sk->rtt);
+        v->cwnd = sk->cc.st.cwnd;
+        v->pipe = tcp_rtx_pipe(&sk->rtx) + mptcp_conn_unsent(sk);
+        v->snd_wnd_room = UINT32_MAX; /* the data-level window is checked by the caller */
+        v->sndbuf_room = (uint32_t)tcp_sndbuf_free_space(&sk->snd);
+        v->mss = sk->mss;
     }
-    return NULL;
+    if (mc->fallback)
+        return mptcp_conn_usable(mc->sub[0]) ? mc->sub[0] : NULL;
+    int i = mptcp_sched_pick(&mc->sched, view, mc->nsub, want);
+    return i == MPTCP_SCHED_NONE ? NULL : mc->sub[i];
 }
 
 /* How many data-level bytes may go to sf now: unsent data, the peer's data-level window, the
@@ -164,7 +200,19 @@ static size_t mptcp_conn_chunk_len(const struct mptcp_conn *mc, const struct mpt
     if (len > MPTCP_MAX_CHUNK)
         len = MPTCP_MAX_CHUNK;
     size_t free_space = tcp_sndbuf_free_space(&sf->sk->snd);
-    return len < free_space ? (size_t)len : free_space;
+    if (len > free_space)
+        len = free_space;
+    if (!mc->fallback) {
+        /* No more than the subflow's congestion window can send soon. */
+        const struct tcp_sock *sk = sf->sk;
+        uint32_t busy = tcp_rtx_pipe(&sk->rtx) + mptcp_conn_unsent(sk);
+        uint32_t room = sk->cc.st.cwnd > busy ? sk->cc.st.cwnd - busy : 0;
+        if (room < sk->mss)
+            room = sk->mss; /* the scheduler chose it: at least one segment */
+        if (len > room)
+            len = room;
+    }
+    return (size_t)len;
 }
 
 /* Copies [snd_nxt, snd_nxt + len) to the subflow and records its mapping. */
@@ -215,7 +263,10 @@ static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
 void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
 {
     for (unsigned guard = 0; guard < 1024; guard++) {
-        struct mptcp_subflow *sf = mptcp_conn_pick(mc);
+        uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
+        if (mc->snd_nxt == end)
+            break;
+        struct mptcp_subflow *sf = mptcp_conn_pick(mc, (size_t)(end - mc->snd_nxt));
         if (sf == NULL)
             break;
         size_t len = mptcp_conn_chunk_len(mc, sf);
@@ -348,12 +399,13 @@ static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow
             mib_inc(mc->mib, MIB_MPTCP_DATA_CSUM_ERR);
             break; /* MP_FAIL handling comes with issue 4 */
         }
-        /* Never move more than the data level can hold: the rest waits in the subflow. */
-        size_t room = tcp_rcvbuf_window(&mc->rcv);
-        if (mptcp_dsn_geq(c.dsn, mc->rcv_nxt) && c.len > room)
-            c.len = room;
-        if (c.len == 0)
+        /* Never move more than the data level can hold: bytes beyond its right edge stay in
+         * the subflow (the other subflows fill the gap first). */
+        uint64_t right = mc->rcv_nxt + tcp_rcvbuf_window(&mc->rcv);
+        if (mptcp_dsn_geq(c.dsn, right))
             break;
+        if (mptcp_dsn_gt(c.dsn + c.len, right))
+            c.len = (size_t)(right - c.dsn);
         /* Old data (below rcv_nxt) is a duplicate across subflows: the buffer trims it. */
         mptcp_conn_insert(mc, c.dsn, spans[0].data, c.len);
         mptcp_rmap_consume(&sf->rmap, c.len);
@@ -427,12 +479,13 @@ void mptcp_conn_check_closed(struct mptcp_conn *mc, uint64_t now)
     for (unsigned i = 0; i < mc->nsub; i++) {
         if (!mc->sub[i]->closed)
             return;
-        if (mc->sub[i]->sk != NULL && mc->sub[i]->sk->error != 0)
+        if (reason == 0 && mc->sub[i]->sk != NULL)
             reason = mc->sub[i]->sk->error;
     }
-    /* Every subflow is gone. Without both DATA_FINs the stream did not end in order. */
-    if (reason == 0 && !mc->fallback && (!mc->fin_acked || !mc->peer_fin))
-        reason = UMPTCP_ERR_RESET;
+    /* Every subflow is gone. The stream ended in order when both DATA_FINs were exchanged
+     * (3.3.3), whatever happened to single subflows on the way; otherwise it failed. */
+    if (!mc->fallback)
+        reason = mc->fin_acked && mc->peer_fin ? 0 : (reason != 0 ? reason : UMPTCP_ERR_RESET);
     mc->closed = true;
     mc->error = reason;
     if (mc->ops->closed != NULL)
@@ -448,4 +501,28 @@ void mptcp_conn_subflow_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, u
     if (mc->fallback)
         mptcp_conn_fallback_acked(mc, sf, now);
     mptcp_conn_push(mc, now);
+}
+
+struct mptcp_subflow *mptcp_conn_new_join_subflow(struct mptcp_conn *mc, uint8_t local_id,
+                                                  uint32_t local_nonce, bool backup)
+{
+    struct mptcp_subflow *sf = mptcp_conn_new_subflow(mc, false);
+    if (sf == NULL)
+        return NULL;
+    sf->join = true;
+    sf->local_id = local_id;
+    sf->local_nonce = local_nonce;
+    sf->backup = backup;
+    return sf;
+}
+
+bool mptcp_conn_join_ready(const struct mptcp_conn *mc)
+{
+    return !mc->fallback && !mc->closed && mc->remote_key_known && mc->peer_sent_dss &&
+           !mc->fin_queued;
+}
+
+bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc)
+{
+    return !mc->fallback && !mc->closed && mc->remote_key_known;
 }

@@ -17,6 +17,7 @@
 #define UMPTCP_MPTCP_MPTCP_CONN_H
 
 #include "mptcp/mptcp_map.h"
+#include "mptcp/mptcp_sched.h"
 #include "mptcp/mptcp_token.h"
 #include "tcp/tcp_rcvbuf.h"
 #include "tcp/tcp_sndbuf.h"
@@ -38,6 +39,8 @@ struct mptcp_conn_ops {
     void (*writable)(struct mptcp_conn *mc, uint64_t now);
     void (*peer_closed)(struct mptcp_conn *mc, uint64_t now); /* DATA_FIN (or FIN in fallback) */
     void (*closed)(struct mptcp_conn *mc, int reason, uint64_t now);
+    /* The peer has our key (a DSS arrived, 3.1): new subflows may be opened (initiator). */
+    void (*join_ready)(struct mptcp_conn *mc, uint64_t now);
 };
 
 struct mptcp_subflow {
@@ -45,8 +48,16 @@ struct mptcp_subflow {
     struct tcp_sock *sk;
     struct mptcp_smap smap; /* DSNs placed on this subflow */
     struct mptcp_rmap rmap; /* mappings the peer sent on it */
+    uint32_t id;            /* unique within the connection (scheduler tie-break) */
     bool initial;           /* the MP_CAPABLE subflow */
     bool closed;            /* its socket reached CLOSED */
+    /* MP_JOIN subflows (3.2). */
+    bool join;
+    bool join_ok;     /* HMACs verified and the handshake's last ACK seen: may carry data */
+    bool backup;      /* we asked the peer to use it only as a backup */
+    bool peer_backup; /* the peer asked us to */
+    uint8_t local_id, remote_id;
+    uint32_t local_nonce, remote_nonce;
 };
 
 struct mptcp_conn {
@@ -85,6 +96,8 @@ struct mptcp_conn {
 
     struct mptcp_subflow *sub[MPTCP_MAX_SUBFLOWS];
     unsigned nsub;
+    uint32_t next_sf_id;
+    struct mptcp_sched sched;
     int error;
     bool closed;
 };
@@ -138,6 +151,19 @@ uint64_t mptcp_conn_data_ack_value(const struct mptcp_conn *mc);
 void mptcp_conn_check_closed(struct mptcp_conn *mc, uint64_t now);
 /* A subflow's ACK advanced: frees its mappings, and (fallback) the data level; pushes more. */
 void mptcp_conn_subflow_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
+/* An MP_JOIN subflow: active (we send the SYN) or passive (answering the peer's SYN, whose
+ * option is applied with mptcp_join_accept_syn). NULL when the subflow limit is reached. */
+struct mptcp_subflow *mptcp_conn_new_join_subflow(struct mptcp_conn *mc, uint8_t local_id,
+                                                  uint32_t local_nonce, bool backup);
+/* Passive join: takes the peer's address ID, nonce and backup flag from its MP_JOIN SYN.
+ * False when the SYN carries no MP_JOIN. */
+bool mptcp_join_accept_syn(struct mptcp_subflow *sf, const struct wire_segment *syn);
+/* The token an MP_JOIN SYN is for, if it carries one. */
+bool mptcp_join_syn_token(const struct wire_segment *syn, uint32_t *token);
+/* Joins may be opened: the initial handshake is complete on both sides (3.1). */
+bool mptcp_conn_join_ready(const struct mptcp_conn *mc);
+/* A peer's join may be accepted: the connection is MPTCP, knows the peer's key, not closing. */
+bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc);
 /* Falls back to plain TCP on the initial subflow (3.7). */
 void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why);
 

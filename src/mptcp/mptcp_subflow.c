@@ -6,6 +6,7 @@
 
 #include "crypto/mptcp_crypto.h"
 #include "mptcp/mptcp_dsn.h"
+#include "mptcp/mptcp_join.h"
 #include "umptcp/error.h"
 #include "wire/mptcp_opt.h"
 #include "wire/tcp.h"
@@ -98,6 +99,9 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
     (void)now;
     if (mc->fallback || (info->flags & WIRE_TCP_RST))
         return 0;
+    /* A join subflow carries MP_JOIN until its handshake is complete (3.2). */
+    if (sf->join && ((info->flags & WIRE_TCP_SYN) || !sf->join_ok))
+        return mptcp_join_write(sf, info, buf, room);
     if (info->flags & WIRE_TCP_SYN)
         return mptcp_sf_write_mpc(sf, info, buf, room);
     /* 3.1: the initiator repeats MP_CAPABLE (keys) until the peer shows, with a DSS, that it
@@ -171,7 +175,11 @@ static bool mptcp_sf_input_dss(struct mptcp_subflow *sf, const struct wire_segme
 {
     struct mptcp_conn *mc = sf->mc;
     struct tcp_sock *sk = sf->sk;
-    mc->peer_sent_dss = true;
+    if (!mc->peer_sent_dss) {
+        mc->peer_sent_dss = true;
+        if (mc->initiator && mc->ops->join_ready != NULL)
+            mc->ops->join_ready(mc, now);
+    }
     if (d->has_map) {
         if (d->csum_present != mc->csum) {
             mib_inc(mc->mib, MIB_MPTCP_DSS_CSUM_MISMATCH);
@@ -225,7 +233,16 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
     struct mptcp_conn *mc = sf->mc;
     if (mc->fallback)
         return true;
-    if (sk->state == UMPTCP_STATE_SYN_SENT) {
+    if (sf->join) {
+        if (mptcp_join_input(sf, seg, now) == MPTCP_JOIN_RESET) {
+            /* 3.2: a failed HMAC resets the subflow; the connection goes on without it. */
+            tcp_send_control(sk, WIRE_TCP_RST, seg->tcp.ack, now);
+            tcp_sock_set_closed(sk, TCP_CLOSE_RESET, now);
+            return false;
+        }
+        if (seg->tcp.flags & WIRE_TCP_SYN)
+            return true;
+    } else if (sk->state == UMPTCP_STATE_SYN_SENT) {
         if ((seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK)) == (WIRE_TCP_SYN | WIRE_TCP_ACK))
             mptcp_sf_input_synack(sf, seg);
         return true;
@@ -233,13 +250,13 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
     if (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_RST))
         return true;
     struct wire_mptcp_opt o;
-    if (mptcp_sf_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) && o.u.mpc.form >= WIRE_MPC_ACK &&
-        !mc->initiator)
+    if (!sf->join && mptcp_sf_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) &&
+        o.u.mpc.form >= WIRE_MPC_ACK && !mc->initiator)
         return mptcp_sf_input_mpc_ack(sf, &o.u.mpc, now);
     if (mptcp_sf_find(seg, WIRE_MPTCP_DSS, &o))
         return mptcp_sf_input_dss(sf, seg, &o.u.dss, now);
     /* 3.7: the responder's handshake ends without the initiator's key: fall back. */
-    if (!mc->initiator && !mc->remote_key_known) {
+    if (sf->initial && !mc->initiator && !mc->remote_key_known) {
         mib_inc(mc->mib, MIB_MPTCP_CAPABLE_FALLBACK_ACK);
         mptcp_conn_fallback(mc, "no MP_CAPABLE on the third ACK");
     }

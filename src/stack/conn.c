@@ -5,6 +5,7 @@
 #include "stack/stack_internal.h"
 
 #include "mptcp/mptcp_conn.h"
+#include "mptcp/mptcp_join.h"
 #include "tcp/tcp_seq.h"
 #include "umptcp/error.h"
 #include "wire/tcp.h"
@@ -80,6 +81,8 @@ static void conn_mark_dead(umptcp_conn *c)
     c->dead = true;
 }
 
+static void conn_free_socks(umptcp_conn *c);
+
 void stack_enter(umptcp_stack *s)
 {
     s->depth++;
@@ -94,8 +97,7 @@ void stack_leave(umptcp_stack *s)
         umptcp_conn *next = c->next;
         if (c->dead) {
             conn_unlink(s, c);
-            tcp_sock_free(c->sk);
-            mptcp_conn_free(c->mp);
+            conn_free_socks(c);
             free(c);
         }
         c = next;
@@ -107,8 +109,7 @@ void stack_conn_free_all(umptcp_stack *s)
     while (s->conns != NULL) {
         umptcp_conn *c = s->conns;
         conn_unlink(s, c);
-        tcp_sock_free(c->sk);
-        mptcp_conn_free(c->mp);
+        conn_free_socks(c);
         free(c);
     }
     while (s->listeners != NULL) {
@@ -241,31 +242,78 @@ static void conn_mp_closed(struct mptcp_conn *mc, int reason, uint64_t now)
     conn_ev_closed(mc->owner, reason);
 }
 
+static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now);
+static int conn_pick_port(umptcp_stack *s, umptcp_sockaddr *local, const umptcp_sockaddr *remote);
+
 static const struct mptcp_conn_ops conn_mptcp_ops = {
     .established = conn_mp_established,
     .readable = conn_mp_readable,
     .writable = conn_mp_writable,
     .peer_closed = conn_mp_peer_closed,
     .closed = conn_mp_closed,
+    .join_ready = conn_mp_join_ready,
 };
 
 /* ---- creating connections ------------------------------------------------------------------ */
 
+/* The sockets of a connection: its one socket, or every subflow of an MPTCP connection
+ * (index 0 is the initial subflow, the same as c->sk). */
+static unsigned conn_nsocks(const umptcp_conn *c)
+{
+    return c->mp != NULL ? c->mp->nsub : 1;
+}
+
+static struct tcp_sock *conn_sock(const umptcp_conn *c, unsigned i)
+{
+    return c->mp != NULL ? c->mp->sub[i]->sk : c->sk;
+}
+
+static bool conn_sock_matches(const struct tcp_sock *sk, const umptcp_sockaddr *local,
+                              const umptcp_sockaddr *remote)
+{
+    /* A CLOSED socket the application still holds is not a connection any more: its
+     * segments meet the no-socket answer (RFC 9293 3.10.7.1), a RST. */
+    return sk != NULL && sk->state != UMPTCP_STATE_CLOSED && sk->local.port == local->port &&
+           sk->remote.port == remote->port && umptcp_addr_equal(&sk->local.addr, &local->addr) &&
+           umptcp_addr_equal(&sk->remote.addr, &remote->addr);
+}
+
+/* The socket of any connection (any subflow) with this 4-tuple. */
+static struct tcp_sock *conn_find_sock(const umptcp_stack *s, const umptcp_sockaddr *local,
+                                       const umptcp_sockaddr *remote)
+{
+    for (umptcp_conn *c = s->conns; c != NULL; c = c->next) {
+        if (c->dead)
+            continue;
+        for (unsigned i = 0; i < conn_nsocks(c); i++)
+            if (conn_sock_matches(conn_sock(c, i), local, remote))
+                return conn_sock(c, i);
+    }
+    return NULL;
+}
+
 static umptcp_conn *conn_find(const umptcp_stack *s, const umptcp_sockaddr *local,
                               const umptcp_sockaddr *remote)
 {
-    for (umptcp_conn *c = s->conns; c != NULL; c = c->next) {
-        const struct tcp_sock *sk = c->sk;
-        /* A CLOSED socket the application still holds is not a connection any more: its
-         * segments meet the no-socket answer (RFC 9293 3.10.7.1), a RST. */
-        if (c->dead || sk->state == UMPTCP_STATE_CLOSED || sk->local.port != local->port ||
-            sk->remote.port != remote->port)
-            continue;
-        if (umptcp_addr_equal(&sk->local.addr, &local->addr) &&
-            umptcp_addr_equal(&sk->remote.addr, &remote->addr))
-            return c;
-    }
+    struct tcp_sock *sk = conn_find_sock(s, local, remote);
+    if (sk == NULL)
+        return NULL;
+    for (umptcp_conn *c = s->conns; c != NULL; c = c->next)
+        for (unsigned i = 0; !c->dead && i < conn_nsocks(c); i++)
+            if (conn_sock(c, i) == sk)
+                return c;
     return NULL;
+}
+
+/* Frees a connection's sockets and MPTCP state (the connection object itself stays). */
+static void conn_free_socks(umptcp_conn *c)
+{
+    if (c->mp != NULL) {
+        for (unsigned i = 1; i < c->mp->nsub; i++)
+            tcp_sock_free(c->mp->sub[i]->sk);
+    }
+    tcp_sock_free(c->sk);
+    mptcp_conn_free(c->mp);
 }
 
 /* An MPTCP connection and its initial subflow's socket (RFC 8684 3.1). The subflow's receive
@@ -474,6 +522,103 @@ void umptcp_listener_close(umptcp_listener *l, uint64_t now)
     stack_leave(s);
 }
 
+/* The address ID we give a local address (RFC 8684 3.2): 0 for the initial subflow's, then
+ * the address's place in the interface table. */
+static uint8_t conn_local_addr_id(const umptcp_stack *s, const umptcp_addr *addr)
+{
+    uint8_t id = 1;
+    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
+        for (size_t j = 0; j < s->ifaces[i].naddrs; j++, id++)
+            if (umptcp_addr_equal(&s->ifaces[i].addrs[j], addr))
+                return id;
+    return 0;
+}
+
+/* A socket for a new MP_JOIN subflow of c between local and remote. */
+static struct tcp_sock *conn_join_sock(umptcp_conn *c, const umptcp_sockaddr *local,
+                                       const umptcp_sockaddr *remote, int ifindex, uint64_t now,
+                                       struct mptcp_subflow **sf_out)
+{
+    umptcp_stack *s = c->stack;
+    uint32_t nonce;
+    s->cb.random(s->user, (uint8_t *)&nonce, sizeof(nonce));
+    struct mptcp_subflow *sf =
+        mptcp_conn_new_join_subflow(c->mp, conn_local_addr_id(s, &local->addr), nonce, false);
+    if (sf == NULL)
+        return NULL;
+    struct tcp_sock_params p = {
+        .local = *local,
+        .remote = *remote,
+        .ifindex = ifindex,
+        .cc = c->sk->cc.ops,
+        .rcvbuf = s->cfg.rcvbuf_max,
+        .nodelay = !c->sk->nagle,
+        .isn_secret = s->isn_secret,
+        .isn_secret_len = sizeof(s->isn_secret),
+    };
+    struct tcp_sock *sk = tcp_sock_new(&s->env, &p, &mptcp_subflow_tcp_ops, sf, now);
+    if (sk == NULL) {
+        sf->closed = true; /* stays in the array, never used */
+        return NULL;
+    }
+    mptcp_conn_set_subflow_sock(sf, sk);
+    *sf_out = sf;
+    return sk;
+}
+
+/* RFC 8684 3.2: an MP_JOIN SYN names its connection by token, whatever the port. Returns
+ * false when the segment is not a join SYN; a join SYN for no connection is answered with a
+ * RST by the caller (counted). */
+static bool conn_join_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
+                            uint64_t now, bool *handled)
+{
+    uint32_t token;
+    *handled = false;
+    if ((seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK | WIRE_TCP_RST)) != WIRE_TCP_SYN ||
+        !mptcp_join_syn_token(seg, &token))
+        return false;
+    struct mptcp_conn *mc = mptcp_token_lookup(&s->tokens, token);
+    umptcp_conn *c = mc != NULL ? mc->owner : NULL;
+    if (c == NULL || c->dead || !mptcp_conn_join_ready_passive(mc)) {
+        mib_inc(&s->mib, MIB_MPTCP_JOIN_NO_TOKEN);
+        return true; /* not handled: the caller resets */
+    }
+    umptcp_sockaddr local = {.addr = seg->ip.dst, .port = seg->tcp.dport};
+    umptcp_sockaddr remote = {.addr = seg->ip.src, .port = seg->tcp.sport};
+    struct mptcp_subflow *sf = NULL;
+    struct tcp_sock *sk = conn_join_sock(c, &local, &remote, ifindex, now, &sf);
+    *handled = true;
+    if (sk == NULL)
+        return true; /* over the subflow limit: dropped */
+    mptcp_join_accept_syn(sf, seg);
+    tcp_sock_accept_syn(sk, seg, now);
+    return true;
+}
+
+/* Full mesh, initiator side (the default path manager until src/pm lands): once the peer has
+ * our key, open a subflow from every other local address of the family to the address the
+ * connection reached. */
+static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now)
+{
+    umptcp_conn *c = mc->owner;
+    umptcp_stack *s = c->stack;
+    const struct tcp_sock *first = c->sk;
+    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++) {
+        for (size_t j = 0; j < s->ifaces[i].naddrs; j++) {
+            umptcp_sockaddr local = {.addr = s->ifaces[i].addrs[j]};
+            if (local.addr.family != first->remote.addr.family ||
+                umptcp_addr_equal(&local.addr, &first->local.addr) ||
+                mc->nsub >= MPTCP_MAX_SUBFLOWS || conn_pick_port(s, &local, &first->remote) != 0)
+                continue;
+            struct mptcp_subflow *sf = NULL;
+            struct tcp_sock *sk =
+                conn_join_sock(c, &local, &first->remote, s->ifaces[i].ifindex, now, &sf);
+            if (sk != NULL)
+                tcp_sock_connect(sk, now);
+        }
+    }
+}
+
 static bool conn_syn_has_mp_capable(const struct wire_segment *seg)
 {
     for (unsigned i = 0; i < seg->opt.mptcp_count; i++)
@@ -522,13 +667,16 @@ bool stack_conn_input(umptcp_stack *s, int ifindex, const struct wire_segment *s
 {
     umptcp_sockaddr local = {.addr = seg->ip.dst, .port = seg->tcp.dport};
     umptcp_sockaddr remote = {.addr = seg->ip.src, .port = seg->tcp.sport};
-    umptcp_conn *c = conn_find(s, &local, &remote);
-    if (c != NULL) {
+    struct tcp_sock *sk = conn_find_sock(s, &local, &remote);
+    if (sk != NULL) {
         /* A new SYN on a finished TIME_WAIT pair could reopen it (RFC 9293 3.10.7.4 note);
          * we answer it as a segment for the old connection (challenge ACK). */
-        tcp_input(c->sk, seg, now);
+        tcp_input(sk, seg, now);
         return true;
     }
+    bool handled;
+    if (conn_join_input(s, ifindex, seg, now, &handled))
+        return handled;
     return conn_listen_input(s, ifindex, seg, now);
 }
 
@@ -536,9 +684,11 @@ uint64_t stack_conn_next_timeout(const umptcp_stack *s)
 {
     uint64_t next = UMPTCP_TIME_NEVER;
     for (const umptcp_conn *c = s->conns; c != NULL; c = c->next) {
-        uint64_t t = c->dead ? UMPTCP_TIME_NEVER : tcp_sock_next_timeout(c->sk);
-        if (t < next)
-            next = t;
+        for (unsigned i = 0; !c->dead && i < conn_nsocks(c); i++) {
+            uint64_t t = tcp_sock_next_timeout(conn_sock(c, i));
+            if (t < next)
+                next = t;
+        }
     }
     return next;
 }
@@ -546,8 +696,9 @@ uint64_t stack_conn_next_timeout(const umptcp_stack *s)
 void stack_conn_on_timeout(umptcp_stack *s, uint64_t now)
 {
     for (umptcp_conn *c = s->conns; c != NULL; c = c->next)
-        if (!c->dead && tcp_sock_next_timeout(c->sk) <= now)
-            tcp_sock_on_timeout(c->sk, now);
+        for (unsigned i = 0; !c->dead && i < conn_nsocks(c); i++)
+            if (tcp_sock_next_timeout(conn_sock(c, i)) <= now)
+                tcp_sock_on_timeout(conn_sock(c, i), now);
 }
 
 /* ---- the application's calls ------------------------------------------------------------------

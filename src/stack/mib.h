@@ -49,7 +49,13 @@
     X(MPTCP_FALLBACK_ESTAB, "MPTcpExtFallbackEstab") /* ... at the handshake */ \
     X(MPTCP_DATA_CSUM_ERR, "MPTcpExtDataCsumErr") /* DSS checksum failures */ \
     X(MPTCP_DSS_NO_MATCH, "MPTcpExtDSSNoMatchTCP") /* mappings that contradict earlier ones */ \
-    X(MPTCP_DSS_CSUM_MISMATCH, "MPTcpExtDSSCsumMismatch") /* checksum presence not as agreed */
+    X(MPTCP_DSS_CSUM_MISMATCH, "MPTcpExtDSSCsumMismatch") /* checksum presence not as agreed */ \
+    X(MPTCP_JOIN_SYN_RX, "MPTcpExtMPJoinSynRx") /* MP_JOIN SYNs for a known token */ \
+    X(MPTCP_JOIN_SYNACK_RX, "MPTcpExtMPJoinSynAckRx") /* SYN/ACKs whose HMAC verified */ \
+    X(MPTCP_JOIN_ACK_RX, "MPTcpExtMPJoinAckRx") /* third ACKs whose HMAC verified */ \
+    X(MPTCP_JOIN_SYNACK_HMAC_FAIL, "MPTcpExtMPJoinSynAckHMacFailure") /* bad SYN/ACK HMAC */ \
+    X(MPTCP_JOIN_ACK_HMAC_FAIL, "MPTcpExtMPJoinAckHMacFailure") /* bad third-ACK HMAC */ \
+    X(MPTCP_JOIN_NO_TOKEN, "MPTcpExtMPJoinNoTokenFound") /* MP_JOIN SYNs for no connection */
 
 /* clang-format on */
 

@@ -28,6 +28,9 @@ struct mx {
     /* what crossed the wire */
     unsigned data_segs[2], data_with_dss[2], data_with_mpc[2], segs_with_mptcp[2];
     unsigned drop_every, sent_data_a;
+    bool second_addr;          /* give A a second address (10.0.0.11): a second subflow */
+    bool corrupt_join_hmac;    /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
+    unsigned data_from_second; /* data segments A sent from its second address */
 };
 
 static void pump(struct mx *x, int side)
@@ -80,6 +83,10 @@ static void trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
     if (t->seg->tcp.payload_len == 0)
         return;
     x->data_segs[t->from]++;
+    umptcp_addr second;
+    umptcp_addr_parse(&second, "10.0.0.11");
+    if (t->from == TP_A && umptcp_addr_equal(&t->seg->ip.src, &second))
+        x->data_from_second++;
     if (has_subtype(t->seg, WIRE_MPTCP_DSS))
         x->data_with_dss[t->from]++;
     if (has_subtype(t->seg, WIRE_MPTCP_MP_CAPABLE))
@@ -108,6 +115,38 @@ static enum tp_verdict drop_some(void *user, struct tcp_pair *p, int from, struc
     return TP_PASS;
 }
 
+/* Flips a bit of the truncated HMAC in B's MP_JOIN SYN/ACK (byte 4 of the option). */
+static enum tp_verdict damage_join(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
+                                   const struct wire_segment *seg)
+{
+    struct mx *x = user;
+    (void)p;
+    (void)from;
+    if (!x->corrupt_join_hmac || seg == NULL ||
+        (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK)) != (WIRE_TCP_SYN | WIRE_TCP_ACK))
+        return TP_PASS;
+    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
+        const uint8_t *o = seg->opt.mptcp[i].data;
+        if (seg->opt.mptcp[i].len == 16 && (o[2] >> 4) == WIRE_MPTCP_MP_JOIN) {
+            struct wire_segment_spec spec = {.src = {.addr = seg->ip.src, .port = seg->tcp.sport},
+                                             .dst = {.addr = seg->ip.dst, .port = seg->tcp.dport},
+                                             .seq = seg->tcp.seq,
+                                             .ack = seg->tcp.ack,
+                                             .flags = seg->tcp.flags,
+                                             .window = seg->tcp.window};
+            struct wire_tcp_options opt = seg->opt;
+            uint8_t copy[16];
+            memcpy(copy, o, sizeof(copy));
+            copy[4] ^= 0x01;
+            opt.mptcp[i].data = copy;
+            spec.opt = &opt;
+            tp_packet_rewrite(pkt, &spec);
+            return TP_PASS;
+        }
+    }
+    return TP_PASS;
+}
+
 static bool both_closed(struct tcp_pair *p, void *arg)
 {
     struct mx *x = arg;
@@ -115,17 +154,25 @@ static bool both_closed(struct tcp_pair *p, void *arg)
     return x->closed[TP_A] && x->closed[TP_B];
 }
 
-static struct mx *mx_run(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
-                         unsigned drop_every)
+static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
+                              unsigned drop_every, bool second_addr, bool corrupt)
 {
     struct mx *x = calloc(1, sizeof(*x));
+    x->second_addr = second_addr;
+    x->corrupt_join_hmac = corrupt;
     struct tp_config conf;
     tp_config_init(&conf);
     x->p = tp_new(&conf);
     x->drop_every = drop_every;
     tp_set_event_cb(x->p, on_event, x);
+    if (second_addr) {
+        umptcp_addr a2;
+        assert_int_equal(umptcp_addr_parse(&a2, "10.0.0.11"), 0);
+        assert_int_equal(umptcp_stack_add_address(x->p->st[TP_A], 2, &a2), 0);
+    }
     tp_set_trace(x->p, trace, x);
     tp_set_filter(x->p, TP_A, drop_some, x);
+    tp_set_filter(x->p, TP_B, damage_join, x);
     tp_stream_init(&x->s[TP_A], bytes, 1);
     tp_stream_init(&x->s[TP_B], bytes / 2, 2);
     x->s[TP_A].shutdown_after = x->s[TP_B].shutdown_after = true;
@@ -133,7 +180,21 @@ static struct mx *mx_run(bool mptcp_client, bool mptcp_server, bool csum, size_t
     x->lis = tp_listen(x->p, TP_B, 5201, &so);
     umptcp_conn_opts co = {.mptcp = mptcp_client, .mptcp_checksum = csum};
     x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &co);
-    assert_true(tp_run_until(x->p, both_closed, x, x->p->now + 120 * TP_SEC));
+    bool done = tp_run_until(x->p, both_closed, x, x->p->now + 120 * TP_SEC);
+    if (!done || getenv("MX_DEBUG") != NULL) {
+        for (int side = 0; side < 2; side++) {
+            umptcp_counter cs[128];
+            size_t n = umptcp_stack_counters(x->p->st[side], cs, 128);
+            for (size_t i = 0; i < n && i < 128; i++)
+                if (cs[i].value != 0)
+                    print_message("  %c %s=%llu\n", side ? 'B' : 'A', cs[i].name,
+                                  (unsigned long long)cs[i].value);
+        }
+        print_message("  at %.3f s: A sent %zu read %zu, B sent %zu read %zu\n",
+                      (double)x->p->now / 1e9, x->s[TP_A].written, x->s[TP_B].received,
+                      x->s[TP_B].written, x->s[TP_A].received);
+    }
+    assert_true(done);
     tp_stream_check(&x->s[TP_A]);
     tp_stream_check(&x->s[TP_B]);
     assert_int_equal(x->s[TP_A].received, bytes); /* what B read of A's stream */
@@ -141,6 +202,12 @@ static struct mx *mx_run(bool mptcp_client, bool mptcp_server, bool csum, size_t
     assert_int_equal(x->err[TP_A], 0);
     assert_int_equal(x->err[TP_B], 0);
     return x;
+}
+
+static struct mx *mx_run(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
+                         unsigned drop_every)
+{
+    return mx_run_opts(mptcp_client, mptcp_server, csum, bytes, drop_every, false, false);
 }
 
 static void mx_free(struct mx *x)
@@ -210,6 +277,34 @@ static void test_plain_client_on_mptcp_server(void **state)
     mx_free(x);
 }
 
+/* A second local address opens an MP_JOIN subflow (RFC 8684 3.2) once the peer has our key;
+ * both HMACs verify and the scheduler puts data on both subflows. */
+static void test_join_second_subflow(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run_opts(true, true, false, 4 << 20, 0, true, false);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinSynRx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPJoinSynAckRx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinAckRx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPJoinSynAckHMacFailure"), 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinAckHMacFailure"), 0);
+    print_message("  data segments from A: %u, from its second address: %u\n", x->data_segs[TP_A],
+                  x->data_from_second);
+    assert_true(x->data_from_second > 0);
+    assert_true(x->data_from_second < x->data_segs[TP_A]);
+    mx_free(x);
+}
+
+/* A damaged HMAC in the join's SYN/ACK resets that subflow only; the data still arrives. */
+static void test_join_bad_hmac_resets_subflow(void **state)
+{
+    (void)state;
+    struct mx *x = mx_run_opts(true, true, false, 1 << 20, 0, true, true);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPJoinSynAckHMacFailure"), 1);
+    assert_int_equal(x->data_from_second, 0);
+    mx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +313,8 @@ int main(void)
         cmocka_unit_test(test_mptcp_with_losses),
         cmocka_unit_test(test_fallback_to_plain_server),
         cmocka_unit_test(test_plain_client_on_mptcp_server),
+        cmocka_unit_test(test_join_second_subflow),
+        cmocka_unit_test(test_join_bad_hmac_resets_subflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
