@@ -268,8 +268,6 @@ static void tcp_in_ack_data(struct tcp_sock *sk, const struct wire_segment *seg,
         sk->retries = 0;
         sk->dupacks = 0;
         tcp_timer_rearm_rto(sk, now);
-        if (sk->ops != NULL && sk->ops->writable != NULL && tcp_sndbuf_free_space(&sk->snd) > 0)
-            sk->ops->writable(sk, now);
     } else if (ack.is_dupack) {
         sk->dupacks++;
     }
@@ -387,8 +385,14 @@ static bool tcp_in_ack(struct tcp_sock *sk, const struct wire_segment *seg, uint
         return false;
     }
     if (tcp_seq_geq(th->ack, sk->snd_una)) {
+        uint32_t una_before = sk->snd_una;
         tcp_in_ack_data(sk, seg, now);
         tcp_in_window_update(sk, th, now);
+        /* Only now tell the upper layer there is room: a write from its handler must be
+         * sent against the window this ACK carries, not the old one. */
+        if (sk->snd_una != una_before && sk->ops != NULL && sk->ops->writable != NULL &&
+            tcp_sndbuf_free_space(&sk->snd) > 0)
+            sk->ops->writable(sk, now);
     }
     switch (sk->state) {
     case UMPTCP_STATE_FIN_WAIT_1:

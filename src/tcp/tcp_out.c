@@ -36,15 +36,12 @@ uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn)
     uint64_t field = win >> ws;
     if (field > 65535)
         field = 65535;
-    /* Never retract the right edge already advertised (RFC 9293 3.8.6.2.2): round up. */
+    /* Rounded down, so every edge we announce lies inside the buffer, whose right edge never
+     * moves left. Scaling can then retract the announced edge by less than 2^ws (RFC 7323
+     * 2.4 allows it); rcv_adv keeps the farthest edge ever announced, which the buffer holds
+     * and the acceptance test honours (RFC 7323 2.4 rule 1). Rounding up instead would
+     * announce bytes past the buffer that it then has to drop. */
     uint32_t edge = rcv_nxt + (uint32_t)(field << ws);
-    if (tcp_seq_lt(edge, sk->rcv_adv)) {
-        uint32_t need = sk->rcv_adv - rcv_nxt;
-        field = (need + (1u << ws) - 1) >> ws;
-        if (field > 65535)
-            field = 65535;
-        edge = rcv_nxt + (uint32_t)(field << ws);
-    }
     if (tcp_seq_gt(edge, sk->rcv_adv))
         sk->rcv_adv = edge;
     return (uint16_t)field;
@@ -139,9 +136,22 @@ static int tcp_out_emit(struct tcp_sock *sk, uint8_t flags, uint32_t seq, const 
     return rc;
 }
 
+/* The sequence number of a segment without data (RFC 9293 3.10.7.4 acceptability at the
+ * peer): SND.NXT, unless data went past the peer's window (a window probe); then the window's
+ * end, which the peer accepts (Linux's tcp_acceptable_seq does the same). */
+static uint32_t tcp_out_acceptable_seq(const struct tcp_sock *sk, uint32_t seq)
+{
+    uint32_t wnd_end = sk->snd_una + sk->snd_wnd;
+    if (seq == sk->snd_nxt && tcp_seq_lt(wnd_end, seq) && tcp_seq_geq(wnd_end, sk->snd_una))
+        return wnd_end;
+    return seq;
+}
+
 int tcp_send_control(struct tcp_sock *sk, uint8_t flags, uint32_t seq, uint64_t now)
 {
     struct wire_tcp_options o;
+    if (!(flags & (WIRE_TCP_SYN | WIRE_TCP_RST)) && tcp_sock_synchronized(sk))
+        seq = tcp_out_acceptable_seq(sk, seq);
     bool synced = sk->state != UMPTCP_STATE_SYN_SENT && sk->state != UMPTCP_STATE_CLOSED;
     if (synced && !(flags & WIRE_TCP_RST))
         flags |= WIRE_TCP_ACK;
