@@ -29,6 +29,7 @@
     X(TCP_TIMEOUTS, "TcpExtTCPTimeouts") /* retransmission timeouts on data */ \
     X(TCP_LOSS_PROBES, "TcpExtTCPLossProbes") /* tail loss probes sent (RFC 8985) */ \
     X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") /* fast recovery episodes entered */ \
+    X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") /* ... without SACK (RFC 6582 NewReno) */ \
     X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") /* DSACK blocks received */ \
     X(TCP_DSACK_SENT, "TcpExtTCPDSACKOldSent") /* DSACK blocks sent */ \
     X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") /* out-of-order segments received */ \

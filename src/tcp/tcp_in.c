@@ -84,6 +84,7 @@ static void tcp_in_established(struct tcp_sock *sk, const struct wire_segment *s
     sk->timer[TCP_TIMER_RTO] = 0;
     sk->drs_start = now;
     sk->last_send_at = now;
+    tcp_newreno_init(sk);
     if (sk->ops != NULL && sk->ops->established != NULL)
         sk->ops->established(sk, now);
 }
@@ -272,8 +273,11 @@ static void tcp_in_ack_data(struct tcp_sock *sk, const struct wire_segment *seg,
         sk->dupacks++;
     }
 
-    struct tcp_rtx_loss_result loss;
-    tcp_rtx_detect_loss(&sk->rtx, now, tcp_rtt_srtt(&sk->rtt), &loss);
+    struct tcp_rtx_loss_result loss = {0};
+    if (sk->sack_ok)
+        tcp_rtx_detect_loss(&sk->rtx, now, tcp_rtt_srtt(&sk->rtt), &loss);
+    else /* RACK needs SACK (RFC 8985 2): NewReno (RFC 6582) instead */
+        tcp_newreno_on_ack(sk, seg, ack.is_dupack, &res, now);
     tcp_in_congestion(sk, &res, flight_before, now);
     tcp_timer_update_loss_timers(sk, now, loss.reo_timeout);
 }
@@ -309,12 +313,12 @@ void tcp_in_congestion(struct tcp_sock *sk, const struct tcp_rtx_ack_result *res
         tcp_rtx_enter_recovery(rtx);
         cc_on_loss(&sk->cc, &lev);
         tcp_prr_start(&sk->prr, sk->cc.st.ssthresh, flight_before, sk->mss, TCP_PRR_SSRB);
-        mib_inc(sk->env->mib, MIB_TCP_SACK_RECOVERY);
+        mib_inc(sk->env->mib, sk->sack_ok ? MIB_TCP_SACK_RECOVERY : MIB_TCP_RENO_RECOVERY);
     }
     if (res == NULL)
         return;
     if (sk->prr.active && rtx->in_recovery && !rtx->rto_recovery) {
-        uint32_t pipe = tcp_rtx_pipe(rtx);
+        uint32_t pipe = tcp_sock_pipe(sk);
         uint32_t sndcnt = tcp_prr_on_ack(&sk->prr, res->delivered_bytes, pipe);
         sk->cc.st.cwnd = pipe + sndcnt > sk->mss ? pipe + sndcnt : sk->mss;
         return;

@@ -338,7 +338,7 @@ static unsigned tcp_out_segments(struct tcp_sock *sk, uint64_t now)
     unsigned sent = 0;
     tcp_out_idle_check(sk, now);
     while (sent < TCP_OUT_BURST_MAX) {
-        uint32_t pipe = tcp_rtx_pipe(&sk->rtx);
+        uint32_t pipe = tcp_sock_pipe(sk);
         uint32_t cwnd = sk->cc.st.cwnd;
         uint32_t room = cwnd > pipe ? cwnd - pipe : 0;
         if (room == 0)

@@ -238,6 +238,8 @@ struct ack_scan {
     uint32_t rack_end;
     bool karn_found;
     uint64_t karn_xmit_ts;
+    bool acked_retrans;
+    uint64_t retrans_xmit_ts;
 };
 
 /* One entry newly delivered (cumulatively or selectively), visited in ascending sequence. */
@@ -258,6 +260,10 @@ static void on_delivered(struct tcp_rtx *rtx, struct ack_scan *sc, const struct 
             valid = false;
         if (now - s->xmit_ts < sc->min_rtt)
             valid = false;
+    }
+    if (retransmitted && (!sc->acked_retrans || s->xmit_ts > sc->retrans_xmit_ts)) {
+        sc->acked_retrans = true;
+        sc->retrans_xmit_ts = s->xmit_ts;
     }
     if (valid &&
         (!sc->rack_found || rtx_sent_after(s->xmit_ts, s->end, sc->rack_xmit_ts, sc->rack_end))) {
@@ -464,6 +470,8 @@ int tcp_rtx_on_ack(struct tcp_rtx *rtx, const struct tcp_rtx_ack *ack, uint64_t 
     res->new_sack_info = res->sacked_bytes > 0;
     res->has_high_sacked = rtx->has_high_sacked;
     res->high_sacked = rtx->high_sacked;
+    res->acked_retrans = sc.acked_retrans;
+    res->retrans_xmit_ts = sc.retrans_xmit_ts;
     if (sc.karn_found) {
         res->has_rtt_sample = true;
         res->rtt_sample_ns = ack->now - sc.karn_xmit_ts;

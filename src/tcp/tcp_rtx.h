@@ -75,6 +75,7 @@ struct tcp_rtx_config {
     bool rfc6675_islost;       /* also mark loss with RFC 6675 IsLost (DupThresh) besides RACK */
     uint64_t max_ack_delay_ns; /* TLP.max_ack_delay; 0 -> default 200 ms */
     size_t max_segs;           /* bound on entries (on_send -> UMPTCP_ERR_NOMEM); 0 = none */
+    bool no_rescue;            /* no NextSeg rule (4) (without SACK it resends delivered data) */
 };
 
 /* One incoming ACK, as the engine parsed it. */
@@ -112,6 +113,11 @@ struct tcp_rtx_ack_result {
     uint32_t invalid_sack_blocks; /* ignored: empty or reversed, or ending above SND.NXT */
     bool recovery_exited;         /* RFC 6675 5 (A): the ACK covered RecoveryPoint */
     bool tlp_loss_repaired;       /* RFC 8985 7.4.2: a TLP repaired a loss; respond as a recovery */
+    /* Retransmitted segments were among those newly (S)ACKed; retrans_xmit_ts is the latest
+     * (re)transmission time among them, to tell an ACK for a retransmission from one for the
+     * original (as RFC 8985 6.2 step 2 does). */
+    bool acked_retrans;
+    uint64_t retrans_xmit_ts;
 };
 
 /* What a loss detection pass did. */
@@ -212,6 +218,12 @@ void tcp_rtx_detect_loss(struct tcp_rtx *rtx, uint64_t now, uint64_t srtt_ns,
 bool tcp_rtx_is_lost(const struct tcp_rtx *rtx, uint32_t seq);
 /* Marks every un-SACKed, not-yet-lost segment for which IsLost holds; returns bytes marked. */
 uint32_t tcp_rtx_mark_lost_rfc6675(struct tcp_rtx *rtx);
+
+/* Marks the un-SACKed entry holding seq lost (its original transmission; a retransmission in
+ * flight stays in flight), for loss detection without SACK (RFC 5681 3.2 fast retransmit,
+ * RFC 6582 partial ACKs): NextSeg rule (1) then resends it. Returns the bytes newly marked
+ * (0 when seq is not outstanding or the entry was SACKed or already lost). */
+uint32_t tcp_rtx_mark_lost_at(struct tcp_rtx *rtx, uint32_t seq);
 
 /* RFC 6675 5 (4.1): enter fast recovery: RecoveryPoint = SND.NXT, RescueRxt undefined, and
  * RFC 8985 7.1 TLP_init. */

@@ -140,6 +140,16 @@ void tcp_rtx_detect_loss(struct tcp_rtx *rtx, uint64_t now, uint64_t srtt_ns,
         res->lost_bytes += mark_lost_rfc6675(rtx, &res->lost_segs);
 }
 
+uint32_t tcp_rtx_mark_lost_at(struct tcp_rtx *rtx, uint32_t seq)
+{
+    if (!tcp_seq_in_range(seq, rtx->snd_una, rtx->snd_nxt))
+        return 0;
+    size_t i = tcp_rtx_index_after(rtx, seq);
+    if (i >= rtx->count)
+        return 0;
+    return tcp_rtx_mark_seg_lost(rtx, rtx_seg(rtx, i), false);
+}
+
 /* RFC 8985 7.1 TLP_init. */
 static void tlp_init(struct tcp_rtx *rtx)
 {
@@ -219,7 +229,7 @@ void tcp_rtx_next_seg(const struct tcp_rtx *rtx, bool can_send_new, struct tcp_r
     }
     /* (4) one rescue retransmission per recovery when HighACK > RescueRxt: the last SMSS bytes
      * of the highest un-SACKed segment. */
-    if (rtx->rescue_valid && !tcp_seq_gt(rtx->snd_una - 1, rtx->rescue_rxt))
+    if (rtx->cfg.no_rescue || (rtx->rescue_valid && !tcp_seq_gt(rtx->snd_una - 1, rtx->rescue_rxt)))
         return;
     for (size_t i = rtx->count; i-- > 0;) {
         const struct tcp_rtx_seg *s = rtx_cseg(rtx, i);

@@ -128,7 +128,15 @@ struct tcp_sock {
     unsigned unacked_segs; /* data segments received since the last ACK we sent */
     bool has_dsack;        /* a DSACK block to report (RFC 2883) */
     struct wire_sack_block dsack;
-    uint32_t dupacks;  /* consecutive duplicate ACKs (for statistics/limited xmit) */
+    uint32_t dupacks; /* consecutive duplicate ACKs (for statistics/limited xmit) */
+    /* Loss recovery without SACK (RFC 6582 NewReno, tcp_newreno.c). recover is kept as the
+     * scoreboard's RecoveryPoint: SND.NXT (one past the RFC's "highest sequence number
+     * transmitted") at the last fast retransmit or RTO. */
+    uint32_t recover;
+    uint32_t highest_ack, prev_highest_ack; /* RFC 6582 4.1 ACK heuristic */
+    /* Bytes above SND.UNA that duplicate ACKs reported delivered and no cumulative ACK has
+     * covered yet (RFC 6937 3's DeliveredData estimate); pipe leaves them out. */
+    uint32_t dupack_credit;
     bool oow_ack_sent; /* an ACK answered an unacceptable segment, at oow_ack_at (throttle) */
     uint64_t oow_ack_at;
 
@@ -227,6 +235,20 @@ bool tcp_out_persist_send(struct tcp_sock *sk, uint64_t now);
  * rcv_adv. */
 uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn);
 
+/* ---- tcp_newreno.c ----------------------------------------------------------------------- */
+
+/* RFC 6582 1): recover starts at the ISS (the handshake completed). */
+void tcp_newreno_init(struct tcp_sock *sk);
+/* Without SACK, after the scoreboard took an ACK (res) and sk->dupacks counted it (is_dupack
+ * as in tcp_rtx_ack): duplicate ACK accounting, fast retransmit on the third (RFC 5681 3.2,
+ * RFC 6582 3.2 2), the partial ACK's retransmission (3.2 3) and DeliveredData for PRR
+ * (RFC 6937 3: res->delivered_bytes adjusted). Marks segments lost; tcp_in_congestion() then
+ * enters recovery. No-op with SACK. */
+void tcp_newreno_on_ack(struct tcp_sock *sk, const struct wire_segment *seg, bool is_dupack,
+                        struct tcp_rtx_ack_result *res, uint64_t now);
+/* RFC 6582 3.2 4): the RTO fired (after the scoreboard's tcp_rtx_on_rto). No-op with SACK. */
+void tcp_newreno_on_rto(struct tcp_sock *sk);
+
 /* ---- tcp_timer.c ------------------------------------------------------------------------- */
 
 uint64_t tcp_sock_next_timeout(const struct tcp_sock *sk);
@@ -241,6 +263,14 @@ void tcp_timer_arm_persist(struct tcp_sock *sk, uint64_t now);
 static inline bool tcp_sock_synchronized(const struct tcp_sock *sk)
 {
     return sk->state >= UMPTCP_STATE_ESTABLISHED;
+}
+
+/* RFC 6675 pipe, less what duplicate ACKs said left the network when there is no SACK: it
+ * gives limited transmit (RFC 3042) and PRR's pipe (RFC 6937 3) without SACK. */
+static inline uint32_t tcp_sock_pipe(const struct tcp_sock *sk)
+{
+    uint32_t pipe = tcp_rtx_pipe(&sk->rtx);
+    return pipe > sk->dupack_credit ? pipe - sk->dupack_credit : 0;
 }
 
 /* The sequence number just past the last byte the application wrote. */

@@ -90,6 +90,7 @@ static void tcp_timer_data_rto(struct tcp_sock *sk, uint64_t now)
     cc_on_loss(&sk->cc, &ev);
     sk->prr.active = false;
     tcp_rtx_on_rto(&sk->rtx, now);
+    tcp_newreno_on_rto(sk);
     tcp_rtt_backoff(&sk->rtt);
     sk->timer[TCP_TIMER_TLP] = 0;
     sk->timer[TCP_TIMER_RTO] = now + tcp_rtt_rto(&sk->rtt);
