@@ -341,6 +341,55 @@ static void test_kernel_client_umptcp_server(void **state)
     close(pfd[0]);
 }
 
+/* Two paths: the client's second TUN address opens an MP_JOIN subflow to the kernel, which
+ * accepts it (HMACs verified on both sides) and receives data on both subflows. */
+static void test_join_second_path_kernel_server(void **state)
+{
+    (void)state;
+    assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
+    long long joins_before = kernel_mib("MPJoinAckRx");
+    struct app a;
+    app_setup(&a, "umk2");
+    char err[256];
+    assert_int_equal(netns_sh("ip tuntap add dev umk3 mode tun && ip link set umk3 up && "
+                              "ip addr add 10.42.0.1/24 dev umk3"),
+                     0);
+    umptcp_addr second;
+    assert_int_equal(umptcp_addr_parse(&second, "10.42.0.2"), 0);
+    assert_true(host_runtime_add_tun(a.rt, "umk3", &second, err, sizeof(err)) >= 0);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server(5002, pfd[1]);
+    umptcp_sockaddr to = {.port = 5002};
+    assert_int_equal(umptcp_addr_parse(&to.addr, "10.41.0.1"), 0);
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
+                     UMPTCP_OK);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  kernel MPJoinSynRx %lld MPJoinAckRx %lld\n", kernel_mib("MPJoinSynRx"),
+                  kernel_mib("MPJoinAckRx"));
+    assert_true(kernel_mib("MPJoinAckRx") > joins_before);
+    assert_int_equal(kernel_mib("MPJoinAckHMacFailure"), 0);
+    assert_int_equal(kernel_mib("MPJoinSynAckHMacFailure"), 0);
+    check_kernel_clean();
+    uint64_t v = 0;
+    umptcp_stack *st = host_runtime_stack(a.rt);
+    assert_int_equal(umptcp_stack_counter(st, "MPTcpExtMPJoinSynAckRx", &v), 0);
+    assert_int_equal(v, 1);
+    /* Both paths carried data: every interface sent many full-size packets. */
+    struct host_runtime_iface_info info;
+    for (size_t i = 0; i < host_runtime_iface_count(a.rt); i++) {
+        assert_int_equal(host_runtime_iface_info(a.rt, i, &info), 0);
+        print_message("  %s: %llu packets, %llu bytes out\n", info.name,
+                      (unsigned long long)info.stats.tx_packets,
+                      (unsigned long long)info.stats.tx_bytes);
+        assert_true(info.stats.tx_bytes > UP_BYTES / 20);
+    }
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umk3"), 0);
+    close(pfd[0]);
+}
+
 int main(void)
 {
     netns_enter_private();
@@ -349,6 +398,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_umptcp_client_kernel_server),
         cmocka_unit_test(test_kernel_client_umptcp_server),
+        cmocka_unit_test(test_join_second_path_kernel_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
