@@ -20,20 +20,8 @@
 
 /* Allocation failures: under ASan every malloc above 8 MiB returns NULL, so the NOMEM paths of
  * ring growth run for real. Without ASan those tests are skipped. */
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ALLOC_LIMIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ALLOC_LIMIT 1
-#endif
-#endif
-#ifdef HAVE_ALLOC_LIMIT
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "allocator_may_return_null=1:max_allocation_size_mb=8";
-}
-#endif
+#define TU_ALLOC_LIMIT_MB 8
+#include "alloc_limit.h"
 
 #define DSN0 0xfffffffffffff000ull /* random IDSNs can sit near 2^64: cross it */
 

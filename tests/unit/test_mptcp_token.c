@@ -18,20 +18,8 @@
 
 /* Allocation failures: under ASan every malloc above 8 MiB returns NULL, so the NOMEM path of
  * the slot array's growth runs for real. Without ASan that test is skipped. */
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ALLOC_LIMIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ALLOC_LIMIT 1
-#endif
-#endif
-#ifdef HAVE_ALLOC_LIMIT
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "allocator_may_return_null=1:max_allocation_size_mb=8";
-}
-#endif
+#define TU_ALLOC_LIMIT_MB 8
+#include "alloc_limit.h"
 
 /* A random source that hands out a scripted list of keys, then a xorshift stream. */
 struct script_rng {

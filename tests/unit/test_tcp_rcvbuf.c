@@ -18,20 +18,8 @@
 /* Allocation failures: under ASan, its documented start-up hook makes every malloc above
  * 64 MiB return NULL, so the UMPTCP_ERR_NOMEM paths run for real. Without ASan those
  * tests are skipped. */
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ALLOC_LIMIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ALLOC_LIMIT 1
-#endif
-#endif
-#ifdef HAVE_ALLOC_LIMIT
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "allocator_may_return_null=1:max_allocation_size_mb=64";
-}
-#endif
+#define TU_ALLOC_LIMIT_MB 64
+#include "alloc_limit.h"
 
 #define NEAR_WRAP 0xfffff000u
 
