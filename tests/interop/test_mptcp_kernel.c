@@ -221,7 +221,11 @@ static void app_setup(struct app *a, const char *dev)
                               "ip addr add 10.41.0.1/24 dev %s",
                               dev, dev, dev),
                      0);
-    struct host_runtime_config rc = {.seeded = true, .seed = 42};
+    /* A short TIME_WAIT: the test waits for the connection's CLOSED event. */
+    static umptcp_config sc;
+    umptcp_config_init(&sc);
+    sc.time_wait_ns = 500 * 1000000ull;
+    struct host_runtime_config rc = {.stack = &sc, .seeded = true, .seed = 42};
     rc.pcap_path = getenv("UMPTCP_TEST_PCAP"); /* debugging aid: capture what crossed */
     assert_int_equal(host_runtime_new(&a->rt, &rc, err, sizeof(err)), UMPTCP_OK);
     umptcp_addr addr;
