@@ -518,8 +518,9 @@ struct mptcp_subflow *mptcp_conn_new_join_subflow(struct mptcp_conn *mc, uint8_t
 
 bool mptcp_conn_join_ready(const struct mptcp_conn *mc)
 {
+    /* Queued data may still use a new subflow; once the DATA_FIN is mapped nothing will. */
     return !mc->fallback && !mc->closed && mc->remote_key_known && mc->peer_sent_dss &&
-           !mc->fin_queued;
+           !mc->fin_mapped;
 }
 
 bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc)

@@ -19,6 +19,7 @@
 #include "mptcp/mptcp_map.h"
 #include "mptcp/mptcp_sched.h"
 #include "mptcp/mptcp_token.h"
+#include "wire/mptcp_opt.h"
 #include "tcp/tcp_rcvbuf.h"
 #include "tcp/tcp_sndbuf.h"
 #include "tcp/tcp_sock.h"
@@ -27,6 +28,8 @@
 #include <stdint.h>
 
 #define MPTCP_MAX_SUBFLOWS 8
+/* Addresses remembered per connection: the peer's announced ones, and our announcements. */
+#define MPTCP_MAX_ADDRS 8
 /* Largest chunk one DSS mapping carries (the Data-Level Length field is 16 bits). */
 #define MPTCP_MAX_CHUNK 65535u
 
@@ -41,6 +44,25 @@ struct mptcp_conn_ops {
     void (*closed)(struct mptcp_conn *mc, int reason, uint64_t now);
     /* The peer has our key (a DSS arrived, 3.1): new subflows may be opened (initiator). */
     void (*join_ready)(struct mptcp_conn *mc, uint64_t now);
+    /* The peer announced an address (ADD_ADDR with a valid HMAC, 3.4.1). */
+    void (*addr_announced)(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr,
+                           uint16_t port, uint64_t now);
+};
+
+/* An address the peer announced. */
+struct mptcp_remote_addr {
+    uint8_t id;
+    umptcp_addr addr;
+    uint16_t port; /* 0: the port of the subflow that carried it */
+};
+
+/* One of our addresses we announce (3.4.1: repeated until the peer echoes it). */
+struct mptcp_announce {
+    uint8_t id;
+    umptcp_addr addr;
+    bool echoed;
+    unsigned sent;
+    uint64_t next_tx;
 };
 
 struct mptcp_subflow {
@@ -98,6 +120,15 @@ struct mptcp_conn {
     unsigned nsub;
     uint32_t next_sf_id;
     struct mptcp_sched sched;
+
+    /* Address signalling (3.4). */
+    struct mptcp_remote_addr raddr[MPTCP_MAX_ADDRS];
+    unsigned nraddr;
+    struct mptcp_announce ann[MPTCP_MAX_ADDRS];
+    unsigned nann;
+    bool echo_pending; /* echo the peer's last ADD_ADDR on the next pure ACK */
+    uint8_t echo_id;
+    umptcp_addr echo_addr;
     int error;
     bool closed;
 };
@@ -164,6 +195,13 @@ bool mptcp_join_syn_token(const struct wire_segment *syn, uint32_t *token);
 bool mptcp_conn_join_ready(const struct mptcp_conn *mc);
 /* A peer's join may be accepted: the connection is MPTCP, knows the peer's key, not closing. */
 bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc);
+/* Queues an ADD_ADDR for one of our addresses (3.4.1); it goes on the next pure ACKs. */
+int mptcp_conn_announce(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr, uint64_t now);
+/* The ADD_ADDR options due on a segment without data (an echo, or an announcement). */
+size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64_t now);
+/* An ADD_ADDR arrived (echo or announcement). */
+void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
+                      const struct wire_add_addr *a, uint64_t now);
 /* Falls back to plain TCP on the initial subflow (3.7). */
 void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why);
 

@@ -114,7 +114,12 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
         if (info->len == 0 || first_data)
             return mptcp_sf_write_mpc(sf, info, buf, room);
     }
-    return mptcp_sf_write_dss(sf, info, buf, room);
+    /* Address signals ride on segments without data, beside a DATA_ACK (12 bytes); not
+     * while a DATA_FIN needs the room. */
+    size_t n = 0;
+    if (info->len == 0 && mc->rcv_ready && room > 12 && !(mc->fin_mapped && !mc->fin_acked))
+        n = mptcp_addr_write(mc, buf, room - 12, now);
+    return n + mptcp_sf_write_dss(sf, info, buf + n, room - n);
 }
 
 /* ---- input --------------------------------------------------------------------------------- */
@@ -253,6 +258,8 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
     if (!sf->join && mptcp_sf_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) &&
         o.u.mpc.form >= WIRE_MPC_ACK && !mc->initiator)
         return mptcp_sf_input_mpc_ack(sf, &o.u.mpc, now);
+    if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_ADD_ADDR, &o))
+        mptcp_addr_input(mc, sf, &o.u.add_addr, now);
     if (mptcp_sf_find(seg, WIRE_MPTCP_DSS, &o))
         return mptcp_sf_input_dss(sf, seg, &o.u.dss, now);
     /* 3.7: the responder's handshake ends without the initiator's key: fall back. */

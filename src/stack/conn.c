@@ -212,10 +212,14 @@ static const struct tcp_sock_ops conn_tcp_ops = {
 };
 
 /* The same events from an MPTCP connection's data level. */
+static void conn_mp_announce_locals(umptcp_conn *c, uint64_t now);
+
 static void conn_mp_established(struct mptcp_conn *mc, uint64_t now)
 {
-    (void)now;
-    conn_ev_established(mc->owner);
+    umptcp_conn *c = mc->owner;
+    if (!mc->initiator && !mc->fallback)
+        conn_mp_announce_locals(c, now);
+    conn_ev_established(c);
 }
 
 static void conn_mp_readable(struct mptcp_conn *mc, uint64_t now)
@@ -243,6 +247,8 @@ static void conn_mp_closed(struct mptcp_conn *mc, int reason, uint64_t now)
 }
 
 static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now);
+static void conn_mp_addr_announced(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr,
+                                   uint16_t port, uint64_t now);
 static int conn_pick_port(umptcp_stack *s, umptcp_sockaddr *local, const umptcp_sockaddr *remote);
 
 static const struct mptcp_conn_ops conn_mptcp_ops = {
@@ -252,6 +258,7 @@ static const struct mptcp_conn_ops conn_mptcp_ops = {
     .peer_closed = conn_mp_peer_closed,
     .closed = conn_mp_closed,
     .join_ready = conn_mp_join_ready,
+    .addr_announced = conn_mp_addr_announced,
 };
 
 /* ---- creating connections ------------------------------------------------------------------ */
@@ -595,28 +602,81 @@ static bool conn_join_input(umptcp_stack *s, int ifindex, const struct wire_segm
     return true;
 }
 
-/* Full mesh, initiator side (the default path manager until src/pm lands): once the peer has
- * our key, open a subflow from every other local address of the family to the address the
- * connection reached. */
-static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now)
+/* Is there a subflow between local and remote already (or one being set up)? */
+static bool conn_mp_has_pair(const struct mptcp_conn *mc, const umptcp_addr *local,
+                             const umptcp_sockaddr *remote)
 {
-    umptcp_conn *c = mc->owner;
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        const struct tcp_sock *sk = mc->sub[i]->sk;
+        if (sk != NULL && !mc->sub[i]->closed && umptcp_addr_equal(&sk->local.addr, local) &&
+            umptcp_addr_equal(&sk->remote.addr, &remote->addr) && sk->remote.port == remote->port)
+            return true;
+    }
+    return false;
+}
+
+/* Full mesh (the default path manager until src/pm lands): a subflow from every local address
+ * of the family to remote, unless one exists. */
+static void conn_mp_mesh_to(umptcp_conn *c, const umptcp_sockaddr *remote, uint64_t now)
+{
     umptcp_stack *s = c->stack;
-    const struct tcp_sock *first = c->sk;
+    struct mptcp_conn *mc = c->mp;
     for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++) {
         for (size_t j = 0; j < s->ifaces[i].naddrs; j++) {
             umptcp_sockaddr local = {.addr = s->ifaces[i].addrs[j]};
-            if (local.addr.family != first->remote.addr.family ||
-                umptcp_addr_equal(&local.addr, &first->local.addr) ||
-                mc->nsub >= MPTCP_MAX_SUBFLOWS || conn_pick_port(s, &local, &first->remote) != 0)
+            if (local.addr.family != remote->addr.family || mc->nsub >= MPTCP_MAX_SUBFLOWS ||
+                conn_mp_has_pair(mc, &local.addr, remote) || conn_pick_port(s, &local, remote) != 0)
                 continue;
             struct mptcp_subflow *sf = NULL;
-            struct tcp_sock *sk =
-                conn_join_sock(c, &local, &first->remote, s->ifaces[i].ifindex, now, &sf);
+            struct tcp_sock *sk = conn_join_sock(c, &local, remote, s->ifaces[i].ifindex, now, &sf);
             if (sk != NULL)
                 tcp_sock_connect(sk, now);
         }
     }
+}
+
+/* Initiator: once the peer has our key, mesh to the address we reached and to every address
+ * the peer announced so far. */
+static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now)
+{
+    umptcp_conn *c = mc->owner;
+    conn_mp_mesh_to(c, &c->sk->remote, now);
+    for (unsigned i = 0; i < mc->nraddr; i++) {
+        umptcp_sockaddr r = {.addr = mc->raddr[i].addr,
+                             .port = mc->raddr[i].port ? mc->raddr[i].port : c->sk->remote.port};
+        conn_mp_mesh_to(c, &r, now);
+    }
+}
+
+/* The peer announced an address (RFC 8684 3.4.1): the initiator meshes to it (port: the
+ * announced one, else the port of the connection). */
+static void conn_mp_addr_announced(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr,
+                                   uint16_t port, uint64_t now)
+{
+    umptcp_conn *c = mc->owner;
+    (void)id;
+    if (!mc->initiator || !mptcp_conn_join_ready(mc))
+        return; /* join_ready meshes to it later */
+    umptcp_sockaddr r = {.addr = *addr, .port = port ? port : c->sk->remote.port};
+    conn_mp_mesh_to(c, &r, now);
+}
+
+/* Responder: announce our other addresses of the connection's family (RFC 8684 3.4.1). */
+static void conn_mp_announce_locals(umptcp_conn *c, uint64_t now)
+{
+    umptcp_stack *s = c->stack;
+    bool any = false;
+    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++) {
+        for (size_t j = 0; j < s->ifaces[i].naddrs; j++) {
+            const umptcp_addr *a = &s->ifaces[i].addrs[j];
+            if (a->family != c->sk->local.addr.family || umptcp_addr_equal(a, &c->sk->local.addr))
+                continue;
+            if (mptcp_conn_announce(c->mp, conn_local_addr_id(s, a), a, now) == UMPTCP_OK)
+                any = true;
+        }
+    }
+    if (any)
+        c->sk->ack_now = true; /* a segment without data carries the first announcement */
 }
 
 static bool conn_syn_has_mp_capable(const struct wire_segment *seg)

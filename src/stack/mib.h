@@ -56,7 +56,11 @@
     X(MPTCP_JOIN_ACK_RX, "MPTcpExtMPJoinAckRx") /* third ACKs whose HMAC verified */ \
     X(MPTCP_JOIN_SYNACK_HMAC_FAIL, "MPTcpExtMPJoinSynAckHMacFailure") /* bad SYN/ACK HMAC */ \
     X(MPTCP_JOIN_ACK_HMAC_FAIL, "MPTcpExtMPJoinAckHMacFailure") /* bad third-ACK HMAC */ \
-    X(MPTCP_JOIN_NO_TOKEN, "MPTcpExtMPJoinNoTokenFound") /* MP_JOIN SYNs for no connection */
+    X(MPTCP_JOIN_NO_TOKEN, "MPTcpExtMPJoinNoTokenFound") /* MP_JOIN SYNs for no connection */ \
+    X(MPTCP_ADD_ADDR, "MPTcpExtAddAddr") /* ADD_ADDR received with a valid HMAC */ \
+    X(MPTCP_ADD_ADDR_DROP, "MPTcpExtAddAddrDrop") /* ADD_ADDR with a bad HMAC, ignored */ \
+    X(MPTCP_ADD_ADDR_TX, "MPTcpExtAddAddrTx") /* ADD_ADDR sent (repeats included) */ \
+    X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") /* echoes of our ADD_ADDR received */
 
 /* clang-format on */
 

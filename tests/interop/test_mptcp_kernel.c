@@ -113,14 +113,23 @@ static void kernel_exchange(int fd, size_t send_n, unsigned seed, int report)
     EVP_MD_CTX_free(h);
 }
 
+static pid_t kernel_server_at(const char *addr, uint16_t port, int report);
+
 static pid_t kernel_server(uint16_t port, int report)
+{
+    return kernel_server_at("10.41.0.1", port, report);
+}
+
+static pid_t kernel_server_at(const char *addr, uint16_t port, int report)
 {
     int ls = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
     assert_true(ls >= 0);
     int one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* "0.0.0.0" listens on every address: joins to an announced address need a listener
+     * there (Linux looks one up for the MP_JOIN SYN). */
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, "10.41.0.1", &a.sin_addr);
+    inet_pton(AF_INET, addr, &a.sin_addr);
     assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(listen(ls, 1), 0);
     pid_t pid = fork();
@@ -137,7 +146,14 @@ static pid_t kernel_server(uint16_t port, int report)
     return pid;
 }
 
+static pid_t kernel_client_to(const char *addr, uint16_t port, int report);
+
 static pid_t kernel_client(uint16_t port, int report)
+{
+    return kernel_client_to("10.41.0.2", port, report);
+}
+
+static pid_t kernel_client_to(const char *addr, uint16_t port, int report)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -145,7 +161,7 @@ static pid_t kernel_client(uint16_t port, int report)
         usleep(200000); /* the umptcp listener is up by then */
         int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-        inet_pton(AF_INET, "10.41.0.2", &a.sin_addr);
+        inet_pton(AF_INET, addr, &a.sin_addr);
         if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
             _exit(2);
         kernel_exchange(fd, DOWN_BYTES, 7, report);
@@ -212,25 +228,39 @@ static void app_event(void *user, umptcp_conn *c, const umptcp_event *ev)
     app_pump(a, now);
 }
 
+static void app_setup_net(struct app *a, const char *dev, const char *kernel_cidr,
+                          const char *stack_addr);
+
 static void app_setup(struct app *a, const char *dev)
+{
+    app_setup_net(a, dev, "10.41.0.1/24", "10.41.0.2");
+}
+
+static void app_setup_net(struct app *a, const char *dev, const char *kernel_cidr,
+                          const char *stack_addr)
 {
     memset(a, 0, sizeof(*a));
     a->dev = dev;
     char err[256];
     assert_int_equal(netns_sh("ip tuntap add dev %s mode tun && ip link set %s up && "
-                              "ip addr add 10.41.0.1/24 dev %s",
-                              dev, dev, dev),
+                              "ip addr add %s dev %s",
+                              dev, dev, kernel_cidr, dev),
                      0);
     /* A short TIME_WAIT: the test waits for the connection's CLOSED event. */
     static umptcp_config sc;
     umptcp_config_init(&sc);
     sc.time_wait_ns = 500 * 1000000ull;
     struct host_runtime_config rc = {.stack = &sc, .seeded = true, .seed = 42};
-    rc.pcap_path = getenv("UMPTCP_TEST_PCAP"); /* debugging aid: capture what crossed */
+    /* Debugging aid: UMPTCP_TEST_PCAP=DIR captures what crossed, one file per test. */
+    static char pcap[512];
+    if (getenv("UMPTCP_TEST_PCAP") != NULL) {
+        snprintf(pcap, sizeof(pcap), "%s/%s.pcap", getenv("UMPTCP_TEST_PCAP"), dev);
+        rc.pcap_path = pcap;
+    }
     assert_int_equal(host_runtime_new(&a->rt, &rc, err, sizeof(err)), UMPTCP_OK);
     umptcp_addr addr;
-    assert_int_equal(umptcp_addr_parse(&addr, "10.41.0.2"), 0);
-    assert_int_equal(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)), UMPTCP_OK);
+    assert_int_equal(umptcp_addr_parse(&addr, stack_addr), 0);
+    assert_true(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)) >= 0);
     umptcp_stack_set_event_cb(host_runtime_stack(a->rt), app_event, a);
     a->h = EVP_MD_CTX_new();
     EVP_DigestInit_ex(a->h, EVP_sha256(), NULL);
@@ -394,6 +424,95 @@ static void test_join_second_path_kernel_server(void **state)
     close(pfd[0]);
 }
 
+/* A second TUN device of the test: kernel side kernel_cidr, stack side stack_addr. */
+static void app_add_path(struct app *a, const char *dev, const char *kernel_cidr,
+                         const char *stack_addr)
+{
+    char err[256];
+    assert_int_equal(netns_sh("ip tuntap add dev %s mode tun && ip link set %s up && "
+                              "ip addr add %s dev %s",
+                              dev, dev, kernel_cidr, dev),
+                     0);
+    umptcp_addr addr;
+    assert_int_equal(umptcp_addr_parse(&addr, stack_addr), 0);
+    assert_true(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)) >= 0);
+}
+
+static uint64_t stack_mib(struct app *a, const char *name)
+{
+    uint64_t v = 0;
+    assert_int_equal(umptcp_stack_counter(host_runtime_stack(a->rt), name, &v), 0);
+    return v;
+}
+
+/* The kernel server has a `signal` endpoint on its second address: it announces it with
+ * ADD_ADDR; umptcp checks the HMAC, echoes it, and joins it from both its addresses. */
+static void test_kernel_signal_endpoint(void **state)
+{
+    (void)state;
+    assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
+    long long echo_before = kernel_mib("EchoAdd"), joins_before = kernel_mib("MPJoinAckRx");
+    struct app a;
+    app_setup_net(&a, "umk4", "10.44.0.1/24", "10.44.0.2");
+    app_add_path(&a, "umk5", "10.45.0.1/24", "10.45.0.2");
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.45.0.1 dev umk5 signal"), 0);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server_at("0.0.0.0", 5003, pfd[1]);
+    umptcp_sockaddr to = {.port = 5003};
+    assert_int_equal(umptcp_addr_parse(&to.addr, "10.44.0.1"), 0);
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
+                     UMPTCP_OK);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  umptcp AddAddr %llu; kernel EchoAdd +%lld, MPJoinAckRx +%lld\n",
+                  (unsigned long long)stack_mib(&a, "MPTcpExtAddAddr"),
+                  kernel_mib("EchoAdd") - echo_before, kernel_mib("MPJoinAckRx") - joins_before);
+    assert_int_equal(stack_mib(&a, "MPTcpExtAddAddr"), 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtAddAddrDrop"), 0);
+    assert_true(kernel_mib("EchoAdd") > echo_before);
+    assert_true(kernel_mib("MPJoinAckRx") >= joins_before + 2);
+    check_kernel_clean();
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umk5"), 0);
+    close(pfd[0]);
+}
+
+/* umptcp serves on two addresses and announces the second; the kernel client (in-kernel path
+ * manager with a subflow endpoint) echoes the announcement and joins. */
+static void test_umptcp_server_announces(void **state)
+{
+    (void)state;
+    assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
+    long long addr_before = kernel_mib("AddAddr");
+    struct app a;
+    app_setup_net(&a, "umk6", "10.46.0.1/24", "10.46.0.2");
+    app_add_path(&a, "umk7", "10.47.0.1/24", "10.47.0.2");
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.47.0.1 dev umk7 subflow"), 0);
+    umptcp_listener *l = NULL;
+    umptcp_sockaddr any = {.port = 5004};
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_listen(host_runtime_stack(a.rt), &any, &o, &l), UMPTCP_OK);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_client_to("10.46.0.2", 5004, pfd[1]);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  kernel AddAddr +%lld; umptcp EchoAdd %llu, MPJoinSynRx %llu\n",
+                  kernel_mib("AddAddr") - addr_before,
+                  (unsigned long long)stack_mib(&a, "MPTcpExtEchoAdd"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPJoinSynRx"));
+    assert_true(kernel_mib("AddAddr") > addr_before);
+    assert_int_equal(stack_mib(&a, "MPTcpExtEchoAdd"), 1);
+    assert_true(stack_mib(&a, "MPTcpExtMPJoinSynRx") >= 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinAckHMacFailure"), 0);
+    check_kernel_clean();
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umk7"), 0);
+    close(pfd[0]);
+}
+
 int main(void)
 {
     netns_enter_private();
@@ -403,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_umptcp_client_kernel_server),
         cmocka_unit_test(test_kernel_client_umptcp_server),
         cmocka_unit_test(test_join_second_path_kernel_server),
+        cmocka_unit_test(test_kernel_signal_endpoint),
+        cmocka_unit_test(test_umptcp_server_announces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

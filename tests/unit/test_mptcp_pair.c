@@ -28,9 +28,11 @@ struct mx {
     /* what crossed the wire */
     unsigned data_segs[2], data_with_dss[2], data_with_mpc[2], segs_with_mptcp[2];
     unsigned drop_every, sent_data_a;
-    bool second_addr;          /* give A a second address (10.0.0.11): a second subflow */
-    bool corrupt_join_hmac;    /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
-    unsigned data_from_second; /* data segments A sent from its second address */
+    bool second_addr;               /* give A a second address (10.0.0.11): a second subflow */
+    bool corrupt_join_hmac;         /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
+    unsigned data_from_second;      /* data segments A sent from its second address */
+    bool server_second_addr;        /* give B a second address (10.0.0.12), which it announces */
+    unsigned data_to_server_second; /* data segments A sent to it */
 };
 
 static void pump(struct mx *x, int side)
@@ -87,6 +89,10 @@ static void trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
     umptcp_addr_parse(&second, "10.0.0.11");
     if (t->from == TP_A && umptcp_addr_equal(&t->seg->ip.src, &second))
         x->data_from_second++;
+    umptcp_addr server_second;
+    umptcp_addr_parse(&server_second, "10.0.0.12");
+    if (t->from == TP_A && umptcp_addr_equal(&t->seg->ip.dst, &server_second))
+        x->data_to_server_second++;
     if (has_subtype(t->seg, WIRE_MPTCP_DSS))
         x->data_with_dss[t->from]++;
     if (has_subtype(t->seg, WIRE_MPTCP_MP_CAPABLE))
@@ -154,10 +160,14 @@ static bool both_closed(struct tcp_pair *p, void *arg)
     return x->closed[TP_A] && x->closed[TP_B];
 }
 
+/* Give B a second address to announce (read when the run is set up). */
+static bool g_server_second;
+
 static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
                               unsigned drop_every, bool second_addr, bool corrupt)
 {
     struct mx *x = calloc(1, sizeof(*x));
+    x->server_second_addr = g_server_second;
     x->second_addr = second_addr;
     x->corrupt_join_hmac = corrupt;
     struct tp_config conf;
@@ -165,6 +175,11 @@ static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, s
     x->p = tp_new(&conf);
     x->drop_every = drop_every;
     tp_set_event_cb(x->p, on_event, x);
+    if (x->server_second_addr) {
+        umptcp_addr b2;
+        assert_int_equal(umptcp_addr_parse(&b2, "10.0.0.12"), 0);
+        assert_int_equal(umptcp_stack_add_address(x->p->st[TP_B], 2, &b2), 0);
+    }
     if (second_addr) {
         umptcp_addr a2;
         assert_int_equal(umptcp_addr_parse(&a2, "10.0.0.11"), 0);
@@ -305,6 +320,25 @@ static void test_join_bad_hmac_resets_subflow(void **state)
     mx_free(x);
 }
 
+/* The server announces its second address with ADD_ADDR (RFC 8684 3.4.1): the client checks
+ * the HMAC, echoes it, joins it and sends data over the new subflow. */
+static void test_add_addr_announce_and_join(void **state)
+{
+    (void)state;
+    g_server_second = true;
+    struct mx *x = mx_run(true, true, false, 4 << 20, 0);
+    g_server_second = false;
+    assert_true(tp_counter(x->p, TP_B, "MPTcpExtAddAddrTx") >= 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtAddAddr"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtAddAddrDrop"), 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtEchoAdd"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinSynRx"), 1);
+    print_message("  data segments to the announced address: %u of %u\n", x->data_to_server_second,
+                  x->data_segs[TP_A]);
+    assert_true(x->data_to_server_second > 0);
+    mx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_plain_client_on_mptcp_server),
         cmocka_unit_test(test_join_second_subflow),
         cmocka_unit_test(test_join_bad_hmac_resets_subflow),
+        cmocka_unit_test(test_add_addr_announce_and_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,114 @@
+/* Address signalling of an MPTCP connection (RFC 8684 3.4.1): ADD_ADDR announcements of our
+ * addresses (HMAC-protected, repeated until echoed), and the peer's announcements (HMAC
+ * checked, echoed, handed to the path manager). REMOVE_ADDR comes with the PM registry. */
+#include "mptcp/mptcp_conn.h"
+
+#include "crypto/mptcp_crypto.h"
+#include "umptcp/error.h"
+#include "wire/mptcp_opt.h"
+
+#include <string.h>
+
+/* Between repeats of an announcement not yet echoed (3.4.1 leaves the policy local). */
+#define MPTCP_ANNOUNCE_INTERVAL_NS (1000ull * 1000000ull)
+#define MPTCP_ANNOUNCE_MAX 5
+
+int mptcp_conn_announce(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr, uint64_t now)
+{
+    if (mc->nann == MPTCP_MAX_ADDRS)
+        return UMPTCP_ERR_NOMEM;
+    struct mptcp_announce *a = &mc->ann[mc->nann++];
+    memset(a, 0, sizeof(*a));
+    a->id = id;
+    a->addr = *addr;
+    a->next_tx = now;
+    return UMPTCP_OK;
+}
+
+static size_t mptcp_addr_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room)
+{
+    int n = wire_mptcp_write(o, buf, room);
+    return n > 0 ? (size_t)n : 0;
+}
+
+size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64_t now)
+{
+    struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_ADD_ADDR};
+    struct wire_add_addr *w = &o.u.add_addr;
+    if (mc->echo_pending) {
+        w->echo = true;
+        w->addr_id = mc->echo_id;
+        w->addr = mc->echo_addr;
+        size_t n = mptcp_addr_put(&o, buf, room);
+        if (n > 0)
+            mc->echo_pending = false;
+        return n;
+    }
+    for (unsigned i = 0; i < mc->nann; i++) {
+        struct mptcp_announce *a = &mc->ann[i];
+        if (a->echoed || a->sent >= MPTCP_ANNOUNCE_MAX || now < a->next_tx)
+            continue;
+        w->addr_id = a->id;
+        w->addr = a->addr;
+        /* 3.4.1: rightmost 64 bits of HMAC(Key-sender || Key-receiver, ID || addr || port 0) */
+        uint64_t h = mptcp_crypto_add_addr_hmac(mc->local_key, mc->remote_key, a->id, &a->addr, 0);
+        for (int b = 0; b < WIRE_ADD_ADDR_HMAC_LEN; b++)
+            w->hmac[b] = (uint8_t)(h >> (56 - 8 * b));
+        size_t n = mptcp_addr_put(&o, buf, room);
+        if (n > 0) {
+            a->sent++;
+            a->next_tx = now + MPTCP_ANNOUNCE_INTERVAL_NS;
+            mib_inc(mc->mib, MIB_MPTCP_ADD_ADDR_TX);
+        }
+        return n;
+    }
+    return 0;
+}
+
+static void mptcp_addr_echoed(struct mptcp_conn *mc, const struct wire_add_addr *a)
+{
+    for (unsigned i = 0; i < mc->nann; i++) {
+        if (mc->ann[i].id == a->addr_id && umptcp_addr_equal(&mc->ann[i].addr, &a->addr) &&
+            !mc->ann[i].echoed) {
+            mc->ann[i].echoed = true;
+            mib_inc(mc->mib, MIB_MPTCP_ECHO_ADD);
+        }
+    }
+}
+
+void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
+                      const struct wire_add_addr *a, uint64_t now)
+{
+    if (a->echo) {
+        mptcp_addr_echoed(mc, a);
+        return;
+    }
+    uint16_t port = a->has_port ? a->port : 0;
+    uint64_t want =
+        mptcp_crypto_add_addr_hmac(mc->remote_key, mc->local_key, a->addr_id, &a->addr, port);
+    uint64_t got = 0;
+    for (int b = 0; b < WIRE_ADD_ADDR_HMAC_LEN; b++)
+        got = got << 8 | a->hmac[b];
+    if (got != want) {
+        mib_inc(mc->mib, MIB_MPTCP_ADD_ADDR_DROP); /* 3.4.1: silently ignored */
+        return;
+    }
+    mib_inc(mc->mib, MIB_MPTCP_ADD_ADDR);
+    /* Echo it (3.4.1) on the next segment without data. */
+    mc->echo_pending = true;
+    mc->echo_id = a->addr_id;
+    mc->echo_addr = a->addr;
+    sf->sk->ack_now = true;
+    /* Soft state: a known ID is refreshed, a new one remembered and handed to the PM. */
+    for (unsigned i = 0; i < mc->nraddr; i++)
+        if (mc->raddr[i].id == a->addr_id)
+            return;
+    if (mc->nraddr == MPTCP_MAX_ADDRS)
+        return;
+    struct mptcp_remote_addr *r = &mc->raddr[mc->nraddr++];
+    r->id = a->addr_id;
+    r->addr = a->addr;
+    r->port = port;
+    if (mc->ops->addr_announced != NULL)
+        mc->ops->addr_announced(mc, r->id, &r->addr, r->port, now);
+}
