@@ -7,6 +7,7 @@
 #include "mptcp/mptcp_dsn.h"
 #include "tcp/tcp_seq.h"
 #include "umptcp/error.h"
+#include "wire/tcp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,8 @@ ssize_t mptcp_conn_write(struct mptcp_conn *mc, const void *buf, size_t n, uint6
 /* May this subflow carry data now? */
 static bool mptcp_conn_usable(const struct mptcp_subflow *sf)
 {
-    return !sf->closed && sf->sk != NULL && tcp_sock_synchronized(sf->sk) && !sf->sk->fin_queued &&
-           (!sf->join || sf->join_ok);
+    return !sf->closed && !sf->stalled && sf->sk != NULL && tcp_sock_synchronized(sf->sk) &&
+           !sf->sk->fin_queued && (!sf->join || sf->join_ok);
 }
 
 /* Bytes queued on a subflow but not sent yet: data given to a subflow waits there, so only
@@ -216,27 +217,101 @@ static size_t mptcp_conn_chunk_len(const struct mptcp_conn *mc, const struct mpt
 }
 
 /* Copies [snd_nxt, snd_nxt + len) to the subflow and records its mapping. */
-static int mptcp_conn_place(struct mptcp_conn *mc, struct mptcp_subflow *sf, size_t len,
-                            uint64_t now)
+/* Copies the data-level bytes [dsn, dsn + len) to the subflow and records their mapping. */
+static int mptcp_conn_place_at(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t dsn,
+                               size_t len, uint64_t now)
 {
     uint8_t *tmp = (uint8_t *)sf->sk->env->scratch;
-    ssize_t got = tcp_sndbuf_copy(&mc->snd, mptcp_dsn_low32(mc->snd_nxt), len, tmp);
+    ssize_t got = tcp_sndbuf_copy(&mc->snd, mptcp_dsn_low32(dsn), len, tmp);
     if (got != (ssize_t)len)
         return UMPTCP_ERR_STATE;
     struct tcp_sock *sk = sf->sk;
     uint32_t ssn = tcp_sock_data_end(sk) - sk->iss;
     if (!mc->fallback) {
-        uint16_t csum =
-            mc->csum ? mptcp_crypto_dss_csum(mc->snd_nxt, ssn, (uint16_t)len, tmp, len) : 0;
-        int rc = mptcp_smap_add(&sf->smap, ssn, mc->snd_nxt, (uint16_t)len, false, csum);
+        uint16_t csum = mc->csum ? mptcp_crypto_dss_csum(dsn, ssn, (uint16_t)len, tmp, len) : 0;
+        int rc = mptcp_smap_add(&sf->smap, ssn, dsn, (uint16_t)len, false, csum);
         if (rc != UMPTCP_OK)
             return rc;
     }
     ssize_t w = tcp_sock_write(sk, tmp, len, now);
     if (w != (ssize_t)len)
         return UMPTCP_ERR_STATE; /* cannot happen: room was checked */
-    mc->snd_nxt += len;
     return UMPTCP_OK;
+}
+
+/* New data: [snd_nxt, snd_nxt + len). */
+static int mptcp_conn_place(struct mptcp_conn *mc, struct mptcp_subflow *sf, size_t len,
+                            uint64_t now)
+{
+    int rc = mptcp_conn_place_at(mc, sf, mc->snd_nxt, len, now);
+    if (rc == UMPTCP_OK)
+        mc->snd_nxt += len;
+    return rc;
+}
+
+/* RFC 8684 3.3.6: a subflow that failed (closed with an error) or stalled (two RTOs in a row)
+ * keeps what it was given; everything of it not yet DATA_ACKed goes again on another one. The
+ * receiver drops the copies it already has. */
+static void mptcp_conn_reinject_from(struct mptcp_conn *mc, struct mptcp_subflow *sf)
+{
+    sf->stalled = true;
+    for (size_t i = 0; i < mptcp_smap_count(&sf->smap); i++) {
+        const struct mptcp_smap_entry *e = mptcp_smap_at(&sf->smap, i);
+        uint64_t end = e->dsn + e->len;
+        if (!mptcp_dsn_gt(end, mc->snd_una) || mc->nreinject == MPTCP_MAX_REINJECT)
+            continue;
+        uint64_t start = mptcp_dsn_gt(e->dsn, mc->snd_una) ? e->dsn : mc->snd_una;
+        mc->reinject[mc->nreinject].dsn = start;
+        mc->reinject[mc->nreinject].len = (uint32_t)(end - start);
+        mc->nreinject++;
+        mib_inc(mc->mib, MIB_MPTCP_REINJECT);
+    }
+}
+
+/* Notices stalled subflows, and ones that work again. */
+static void mptcp_conn_check_stalls(struct mptcp_conn *mc)
+{
+    if (mc->fallback || mc->nsub < 2)
+        return;
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (sf->sk == NULL || sf->closed)
+            continue;
+        if (!sf->stalled && sf->sk->retries >= 2)
+            mptcp_conn_reinject_from(mc, sf);
+        else if (sf->stalled && sf->sk->retries == 0)
+            sf->stalled = false;
+    }
+}
+
+/* The reinjection queue goes first, on whatever subflow the scheduler picks. */
+static void mptcp_conn_push_reinject(struct mptcp_conn *mc, uint64_t now)
+{
+    while (mc->nreinject > 0) {
+        uint64_t dsn = mc->reinject[0].dsn;
+        uint32_t len = mc->reinject[0].len;
+        if (len == 0 || !mptcp_dsn_gt(dsn + len, mc->snd_una)) { /* done or DATA_ACKed */
+            memmove(&mc->reinject[0], &mc->reinject[1],
+                    (mc->nreinject - 1) * sizeof(mc->reinject[0]));
+            mc->nreinject--;
+            continue;
+        }
+        if (mptcp_dsn_lt(dsn, mc->snd_una)) {
+            len -= (uint32_t)(mc->snd_una - dsn);
+            dsn = mc->snd_una;
+        }
+        struct mptcp_subflow *sf = mptcp_conn_pick(mc, len);
+        if (sf == NULL)
+            return;
+        size_t n = len < MPTCP_MAX_CHUNK ? len : MPTCP_MAX_CHUNK;
+        size_t room = tcp_sndbuf_free_space(&sf->sk->snd);
+        if (n > room)
+            n = room;
+        if (n == 0 || mptcp_conn_place_at(mc, sf, dsn, n, now) != UMPTCP_OK)
+            return;
+        mc->reinject[0].dsn = dsn + n;
+        mc->reinject[0].len = len - (uint32_t)n;
+    }
 }
 
 /* RFC 8684 3.3.3: once every byte is mapped, the DATA_FIN takes the next DSN; it rides on the
@@ -262,6 +337,8 @@ static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
 
 void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
 {
+    mptcp_conn_check_stalls(mc);
+    mptcp_conn_push_reinject(mc, now);
     for (unsigned guard = 0; guard < 1024; guard++) {
         uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
         if (mc->snd_nxt == end)
@@ -276,6 +353,8 @@ void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
     mptcp_conn_push_fin(mc, now);
 }
 
+static void mptcp_conn_reap_stalled(struct mptcp_conn *mc, uint64_t now);
+
 /* Frees data-level bytes below una (a DATA_ACK, or subflow ACKs in fallback). */
 static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t now)
 {
@@ -287,8 +366,10 @@ static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t
         if (mc->ops->writable != NULL)
             mc->ops->writable(mc, now);
     }
-    if (mc->fin_mapped && mptcp_dsn_gt(una, mc->fin_dsn))
+    if (mc->fin_mapped && mptcp_dsn_gt(una, mc->fin_dsn) && !mc->fin_acked) {
         mc->fin_acked = true;
+        mptcp_conn_reap_stalled(mc, now);
+    }
 }
 
 void mptcp_conn_data_ack(struct mptcp_conn *mc, uint64_t data_ack, uint32_t wnd, uint64_t now)
@@ -325,6 +406,21 @@ uint64_t mptcp_conn_data_ack_value(const struct mptcp_conn *mc)
     return mc->rcv_nxt + (mc->peer_fin ? 1u : 0u);
 }
 
+/* Both DATA_FINs are through: a stalled subflow has nothing left to do; reset it rather than
+ * let it retry for minutes (the connection closes when every subflow has). */
+static void mptcp_conn_reap_stalled(struct mptcp_conn *mc, uint64_t now)
+{
+    if (!mc->fin_acked || !mc->peer_fin)
+        return;
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (sf->stalled && !sf->closed && sf->sk != NULL && sf->sk->state != UMPTCP_STATE_CLOSED) {
+            tcp_send_control(sf->sk, WIRE_TCP_RST, sf->sk->snd_nxt, now);
+            tcp_sock_set_closed(sf->sk, TCP_CLOSE_ABORTED, now);
+        }
+    }
+}
+
 static void mptcp_conn_check_peer_fin(struct mptcp_conn *mc, uint64_t now)
 {
     if (mc->peer_fin || !mc->peer_fin_seen || mc->rcv_nxt != mc->peer_fin_dsn)
@@ -332,6 +428,7 @@ static void mptcp_conn_check_peer_fin(struct mptcp_conn *mc, uint64_t now)
     mc->peer_fin = true;
     if (mc->ops->peer_closed != NULL)
         mc->ops->peer_closed(mc, now);
+    mptcp_conn_reap_stalled(mc, now);
 }
 
 void mptcp_conn_peer_data_fin(struct mptcp_conn *mc, uint64_t dsn, uint64_t now)
@@ -526,4 +623,11 @@ bool mptcp_conn_join_ready(const struct mptcp_conn *mc)
 bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc)
 {
     return !mc->fallback && !mc->closed && mc->remote_key_known;
+}
+
+void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)
+{
+    if (!sf->stalled && mc->nsub > 1)
+        mptcp_conn_reinject_from(mc, sf);
+    mptcp_conn_push(mc, now);
 }

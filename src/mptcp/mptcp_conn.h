@@ -30,6 +30,8 @@
 #define MPTCP_MAX_SUBFLOWS 8
 /* Addresses remembered per connection: the peer's announced ones, and our announcements. */
 #define MPTCP_MAX_ADDRS 8
+/* Data-level ranges waiting to be sent again on another subflow (3.3.6). */
+#define MPTCP_MAX_REINJECT 64
 /* Largest chunk one DSS mapping carries (the Data-Level Length field is 16 bits). */
 #define MPTCP_MAX_CHUNK 65535u
 
@@ -73,6 +75,7 @@ struct mptcp_subflow {
     uint32_t id;            /* unique within the connection (scheduler tie-break) */
     bool initial;           /* the MP_CAPABLE subflow */
     bool closed;            /* its socket reached CLOSED */
+    bool stalled;           /* consecutive RTOs: not used, its data was reinjected (3.3.6) */
     /* MP_JOIN subflows (3.2). */
     bool join;
     bool join_ok;     /* HMACs verified and the handshake's last ACK seen: may carry data */
@@ -120,6 +123,13 @@ struct mptcp_conn {
     unsigned nsub;
     uint32_t next_sf_id;
     struct mptcp_sched sched;
+
+    /* Reinjection (3.3.6): [dsn, dsn + len) to send again on a working subflow. */
+    struct {
+        uint64_t dsn;
+        uint32_t len;
+    } reinject[MPTCP_MAX_REINJECT];
+    unsigned nreinject;
 
     /* Address signalling (3.4). */
     struct mptcp_remote_addr raddr[MPTCP_MAX_ADDRS];
@@ -202,6 +212,8 @@ size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64
 /* An ADD_ADDR arrived (echo or announcement). */
 void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
                       const struct wire_add_addr *a, uint64_t now);
+/* A subflow closed with an error: its data not yet DATA_ACKed goes on others (3.3.6). */
+void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
 /* Falls back to plain TCP on the initial subflow (3.7). */
 void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why);
 

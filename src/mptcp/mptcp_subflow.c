@@ -338,11 +338,20 @@ static void mptcp_sf_peer_fin(struct tcp_sock *sk, uint64_t now)
 static void mptcp_sf_closed(struct tcp_sock *sk, int reason, uint64_t now)
 {
     struct mptcp_subflow *sf = sk->upper;
-    (void)reason;
+    /* 3.3.6: what a failed subflow was given goes again on the others. */
+    if (reason != 0 && !sf->mc->fallback && !sf->mc->closed)
+        mptcp_conn_subflow_failed(sf->mc, sf, now);
     sf->closed = true;
     if (sf->mc->fallback && sf->sk != NULL)
         mptcp_conn_subflow_acked(sf->mc, sf, now);
     mptcp_conn_check_closed(sf->mc, now);
+}
+
+/* Two RTOs in a row make the subflow stalled: push() notices it and reinjects (3.3.6). */
+static void mptcp_sf_rto(struct tcp_sock *sk, uint64_t now)
+{
+    struct mptcp_subflow *sf = sk->upper;
+    mptcp_conn_push(sf->mc, now);
 }
 
 const struct tcp_sock_ops mptcp_subflow_tcp_ops = {
@@ -354,6 +363,7 @@ const struct tcp_sock_ops mptcp_subflow_tcp_ops = {
     .readable = mptcp_sf_readable,
     .writable = mptcp_sf_writable,
     .peer_fin = mptcp_sf_peer_fin,
+    .rto = mptcp_sf_rto,
     .closed = mptcp_sf_closed,
 };
 

@@ -60,7 +60,8 @@
     X(MPTCP_ADD_ADDR, "MPTcpExtAddAddr") /* ADD_ADDR received with a valid HMAC */ \
     X(MPTCP_ADD_ADDR_DROP, "MPTcpExtAddAddrDrop") /* ADD_ADDR with a bad HMAC, ignored */ \
     X(MPTCP_ADD_ADDR_TX, "MPTcpExtAddAddrTx") /* ADD_ADDR sent (repeats included) */ \
-    X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") /* echoes of our ADD_ADDR received */
+    X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") /* echoes of our ADD_ADDR received */ \
+    X(MPTCP_REINJECT, "MPTcpExtReinject") /* data-level ranges sent again on another subflow */
 
 /* clang-format on */
 

@@ -69,6 +69,9 @@ struct tcp_sock_ops {
     void (*readable)(struct tcp_sock *sk, uint64_t now);
     void (*writable)(struct tcp_sock *sk, uint64_t now);
     void (*peer_fin)(struct tcp_sock *sk, uint64_t now);
+    /* A retransmission timeout fired on data (sk->retries counts them in a row): an MPTCP
+     * connection moves the data elsewhere (RFC 8684 3.3.6). */
+    void (*rto)(struct tcp_sock *sk, uint64_t now);
     /* The socket reached CLOSED (or TIME_WAIT's end); it may be freed from here. */
     void (*closed)(struct tcp_sock *sk, int reason, uint64_t now);
 };

@@ -95,6 +95,8 @@ static void tcp_timer_data_rto(struct tcp_sock *sk, uint64_t now)
     sk->timer[TCP_TIMER_TLP] = 0;
     sk->timer[TCP_TIMER_RTO] = now + tcp_rtt_rto(&sk->rtt);
     tcp_output(sk, now);
+    if (sk->ops != NULL && sk->ops->rto != NULL)
+        sk->ops->rto(sk, now);
 }
 
 /* RFC 8985 7.3: send one probe segment, new data if possible, else the last segment. */

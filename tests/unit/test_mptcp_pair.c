@@ -32,6 +32,7 @@ struct mx {
     bool corrupt_join_hmac;         /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
     unsigned data_from_second;      /* data segments A sent from its second address */
     bool server_second_addr;        /* give B a second address (10.0.0.12), which it announces */
+    uint64_t cut_second_at;         /* from then on, A's second address is unreachable both ways */
     unsigned data_to_server_second; /* data segments A sent to it */
 };
 
@@ -109,12 +110,22 @@ static void trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
         }
 }
 
+/* The path through A's second address is cut (both directions) once p->now passes the cut. */
+static bool path_cut(const struct mx *x, const struct tcp_pair *p, const struct wire_segment *seg)
+{
+    umptcp_addr second;
+    umptcp_addr_parse(&second, "10.0.0.11");
+    return x->cut_second_at != 0 && p->now >= x->cut_second_at && seg != NULL &&
+           (umptcp_addr_equal(&seg->ip.src, &second) || umptcp_addr_equal(&seg->ip.dst, &second));
+}
+
 static enum tp_verdict drop_some(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
                                  const struct wire_segment *seg)
 {
     struct mx *x = user;
-    (void)p;
     (void)pkt;
+    if (path_cut(x, p, seg))
+        return TP_DROP;
     if (from == TP_A && seg != NULL && seg->tcp.payload_len > 0 && x->drop_every > 0 &&
         ++x->sent_data_a % x->drop_every == 0)
         return TP_DROP;
@@ -126,8 +137,9 @@ static enum tp_verdict damage_join(void *user, struct tcp_pair *p, int from, str
                                    const struct wire_segment *seg)
 {
     struct mx *x = user;
-    (void)p;
     (void)from;
+    if (path_cut(x, p, seg))
+        return TP_DROP;
     if (!x->corrupt_join_hmac || seg == NULL ||
         (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK)) != (WIRE_TCP_SYN | WIRE_TCP_ACK))
         return TP_PASS;
@@ -160,14 +172,16 @@ static bool both_closed(struct tcp_pair *p, void *arg)
     return x->closed[TP_A] && x->closed[TP_B];
 }
 
-/* Give B a second address to announce (read when the run is set up). */
+/* Give B a second address to announce; cut A's second path at this time (read at set-up). */
 static bool g_server_second;
+static uint64_t g_cut_second_at;
 
 static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
                               unsigned drop_every, bool second_addr, bool corrupt)
 {
     struct mx *x = calloc(1, sizeof(*x));
     x->server_second_addr = g_server_second;
+    x->cut_second_at = g_cut_second_at;
     x->second_addr = second_addr;
     x->corrupt_join_hmac = corrupt;
     struct tp_config conf;
@@ -339,6 +353,23 @@ static void test_add_addr_announce_and_join(void **state)
     mx_free(x);
 }
 
+/* RFC 8684 3.3.6: the second path goes dark for good in mid-transfer. Its subflow stalls
+ * (RTOs); what it held that was not DATA_ACKed is reinjected on the first subflow, and the
+ * stream arrives whole and closes in order. */
+static void test_reinject_when_a_path_dies(void **state)
+{
+    (void)state;
+    g_cut_second_at = 100 * TP_MS; /* the join carries data from about 60 ms */
+    struct mx *x = mx_run_opts(true, true, false, 8 << 20, 0, true, false);
+    g_cut_second_at = 0;
+    print_message("  reinjected ranges: %llu, data segments from the second address: %u\n",
+                  (unsigned long long)tp_counter(x->p, TP_A, "MPTcpExtReinject"),
+                  x->data_from_second);
+    assert_true(x->data_from_second > 0);
+    assert_true(tp_counter(x->p, TP_A, "MPTcpExtReinject") >= 1);
+    mx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_join_second_subflow),
         cmocka_unit_test(test_join_bad_hmac_resets_subflow),
         cmocka_unit_test(test_add_addr_announce_and_join),
+        cmocka_unit_test(test_reinject_when_a_path_dies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
