@@ -556,6 +556,11 @@ int mptcp_conn_shutdown(struct mptcp_conn *mc, uint64_t now)
 
 void mptcp_conn_abort(struct mptcp_conn *mc, uint64_t now)
 {
+    /* RFC 8684 3.5 option R: a RST with MP_FASTCLOSE on every subflow. */
+    if (!mc->fallback && mc->remote_key_known) {
+        mc->fastclose = true;
+        mib_inc(mc->mib, MIB_MPTCP_FASTCLOSE_TX);
+    }
     for (unsigned i = 0; i < mc->nsub; i++)
         if (mc->sub[i]->sk != NULL && !mc->sub[i]->closed)
             tcp_sock_abort(mc->sub[i]->sk, now);
@@ -630,4 +635,22 @@ void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, 
     if (!sf->stalled && mc->nsub > 1)
         mptcp_conn_reinject_from(mc, sf);
     mptcp_conn_push(mc, now);
+}
+
+void mptcp_conn_fastclosed(struct mptcp_conn *mc, uint64_t now)
+{
+    /* 3.5: the peer dropped the connection: every subflow is reset, the application hears a
+     * reset. */
+    if (mc->closed)
+        return;
+    mib_inc(mc->mib, MIB_MPTCP_FASTCLOSE_RX);
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct tcp_sock *sk = mc->sub[i]->sk;
+        if (sk == NULL || mc->sub[i]->closed || sk->state == UMPTCP_STATE_CLOSED)
+            continue;
+        if (tcp_sock_synchronized(sk))
+            tcp_send_control(sk, WIRE_TCP_RST, sk->snd_nxt, now);
+        mc->sub[i]->stalled = true; /* nothing to reinject: the connection is gone */
+        tcp_sock_set_closed(sk, TCP_CLOSE_RESET, now);
+    }
 }

@@ -141,6 +141,7 @@ struct mptcp_conn {
     umptcp_addr echo_addr;
     int error;
     bool closed;
+    bool fastclose; /* we are aborting: our RSTs carry MP_FASTCLOSE (3.5) */
 };
 
 /* Creates a connection with a fresh unique key (the token table lends uniqueness). The
@@ -214,6 +215,8 @@ void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
                       const struct wire_add_addr *a, uint64_t now);
 /* A subflow closed with an error: its data not yet DATA_ACKed goes on others (3.3.6). */
 void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
+/* The peer sent MP_FASTCLOSE with our key (3.5): reset every subflow. */
+void mptcp_conn_fastclosed(struct mptcp_conn *mc, uint64_t now);
 /* Falls back to plain TCP on the initial subflow (3.7). */
 void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why);
 

@@ -97,8 +97,15 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
     struct mptcp_subflow *sf = sk->upper;
     struct mptcp_conn *mc = sf->mc;
     (void)now;
-    if (mc->fallback || (info->flags & WIRE_TCP_RST))
+    if (mc->fallback)
         return 0;
+    if (info->flags & WIRE_TCP_RST) {
+        if (!mc->fastclose)
+            return 0;
+        struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FASTCLOSE};
+        o.u.fastclose.rcv_key = mc->remote_key;
+        return mptcp_sf_put(&o, buf, room);
+    }
     /* A join subflow carries MP_JOIN until its handshake is complete (3.2). */
     if (sf->join && ((info->flags & WIRE_TCP_SYN) || !sf->join_ok))
         return mptcp_join_write(sf, info, buf, room);
@@ -252,9 +259,14 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
             mptcp_sf_input_synack(sf, seg);
         return true;
     }
+    struct wire_mptcp_opt o;
+    /* 3.5: MP_FASTCLOSE with our key (on an ACK or a RST) ends the whole connection. */
+    if (mptcp_sf_find(seg, WIRE_MPTCP_MP_FASTCLOSE, &o) && o.u.fastclose.rcv_key == mc->local_key) {
+        mptcp_conn_fastclosed(mc, now);
+        return false;
+    }
     if (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_RST))
         return true;
-    struct wire_mptcp_opt o;
     if (!sf->join && mptcp_sf_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) &&
         o.u.mpc.form >= WIRE_MPC_ACK && !mc->initiator)
         return mptcp_sf_input_mpc_ack(sf, &o.u.mpc, now);

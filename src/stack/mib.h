@@ -61,7 +61,9 @@
     X(MPTCP_ADD_ADDR_DROP, "MPTcpExtAddAddrDrop") /* ADD_ADDR with a bad HMAC, ignored */ \
     X(MPTCP_ADD_ADDR_TX, "MPTcpExtAddAddrTx") /* ADD_ADDR sent (repeats included) */ \
     X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") /* echoes of our ADD_ADDR received */ \
-    X(MPTCP_REINJECT, "MPTcpExtReinject") /* data-level ranges sent again on another subflow */
+    X(MPTCP_REINJECT, "MPTcpExtReinject") /* data-level ranges sent again on another subflow */ \
+    X(MPTCP_FASTCLOSE_TX, "MPTcpExtMPFastcloseTx") /* connections aborted with MP_FASTCLOSE */ \
+    X(MPTCP_FASTCLOSE_RX, "MPTcpExtMPFastcloseRx") /* MP_FASTCLOSE received with our key */
 
 /* clang-format on */
 

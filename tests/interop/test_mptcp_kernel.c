@@ -513,6 +513,70 @@ static void test_umptcp_server_announces(void **state)
     close(pfd[0]);
 }
 
+/* A kernel MPTCP server that reads about 1 MB and then closes with SO_LINGER 0: the kernel
+ * aborts the MPTCP connection (MP_FASTCLOSE, RFC 8684 3.5). */
+static pid_t kernel_server_abort(uint16_t port)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+    assert_true(ls >= 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(40);
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            _exit(2);
+        static uint8_t buf[65536];
+        size_t got = 0;
+        while (got < (1u << 20)) {
+            ssize_t n = read(fd, buf, sizeof(buf));
+            if (n <= 0)
+                _exit(3);
+            got += (size_t)n;
+        }
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+        _exit(0);
+    }
+    close(ls);
+    return pid;
+}
+
+/* The kernel aborts: umptcp's connection ends with a reset, which read() reports. */
+static void test_kernel_fastclose(void **state)
+{
+    (void)state;
+    long long fc_before = kernel_mib("MPFastcloseTx");
+    struct app a;
+    app_setup_net(&a, "umk8", "10.48.0.1/24", "10.48.0.2");
+    pid_t child = kernel_server_abort(5005);
+    umptcp_sockaddr to = {.port = 5005};
+    assert_int_equal(umptcp_addr_parse(&to.addr, "10.48.0.1"), 0);
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
+                     UMPTCP_OK);
+    host_runtime_run(a.rt, host_clock_now() + RUN_NS);
+    int status = 0;
+    waitpid(child, &status, 0);
+    print_message("  close error %d, kernel MPFastcloseTx +%lld, umptcp MPFastcloseRx %llu\n",
+                  a.error, kernel_mib("MPFastcloseTx") - fc_before,
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPFastcloseRx"));
+    assert_true(a.closed);
+    assert_int_equal(a.error, UMPTCP_ERR_RESET);
+    assert_true(kernel_mib("MPFastcloseTx") > fc_before);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPFastcloseRx"), 1);
+    uint8_t b[8];
+    assert_int_equal(umptcp_conn_read(a.c, b, sizeof(b), host_clock_now()), UMPTCP_ERR_RESET);
+    umptcp_conn_close(a.c, host_clock_now());
+    EVP_MD_CTX_free(a.h);
+    app_teardown(&a);
+}
+
 int main(void)
 {
     netns_enter_private();
@@ -524,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_join_second_path_kernel_server),
         cmocka_unit_test(test_kernel_signal_endpoint),
         cmocka_unit_test(test_umptcp_server_announces),
+        cmocka_unit_test(test_kernel_fastclose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,6 +370,51 @@ static void test_reinject_when_a_path_dies(void **state)
     mx_free(x);
 }
 
+static bool b_closed(struct tcp_pair *p, void *arg)
+{
+    struct mx *x = arg;
+    (void)p;
+    return x->closed[TP_B];
+}
+
+static bool b_has_data(struct tcp_pair *p, void *arg)
+{
+    struct mx *x = arg;
+    (void)p;
+    return x->s[TP_A].received > (256u << 10);
+}
+
+/* RFC 8684 3.5: an abort sends MP_FASTCLOSE (with the peer's key) on its RSTs; the peer resets
+ * every subflow and reports a reset. */
+static void test_abort_sends_fastclose(void **state)
+{
+    (void)state;
+    struct mx *x = calloc(1, sizeof(*x));
+    struct tp_config conf;
+    tp_config_init(&conf);
+    x->p = tp_new(&conf);
+    tp_set_event_cb(x->p, on_event, x);
+    tp_set_trace(x->p, trace, x);
+    umptcp_addr a2;
+    assert_int_equal(umptcp_addr_parse(&a2, "10.0.0.11"), 0);
+    assert_int_equal(umptcp_stack_add_address(x->p->st[TP_A], 2, &a2), 0);
+    tp_stream_init(&x->s[TP_A], 64 << 20, 1);
+    tp_stream_init(&x->s[TP_B], 0, 2);
+    umptcp_conn_opts o = {.mptcp = true};
+    x->lis = tp_listen(x->p, TP_B, 5201, &o);
+    x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &o);
+    assert_true(tp_run_until(x->p, b_has_data, x, x->p->now + 10 * TP_SEC));
+    umptcp_conn_abort(x->c[TP_A], x->p->now);
+    x->c[TP_A] = NULL;
+    assert_true(tp_run_until(x->p, b_closed, x, x->p->now + 5 * TP_SEC));
+    assert_int_equal(x->err[TP_B], UMPTCP_ERR_RESET);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPFastcloseTx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPFastcloseRx"), 1);
+    uint8_t buf[16];
+    assert_int_equal(umptcp_conn_read(x->c[TP_B], buf, sizeof(buf), x->p->now), UMPTCP_ERR_RESET);
+    mx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_join_bad_hmac_resets_subflow),
         cmocka_unit_test(test_add_addr_announce_and_join),
         cmocka_unit_test(test_reinject_when_a_path_dies),
+        cmocka_unit_test(test_abort_sends_fastclose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
