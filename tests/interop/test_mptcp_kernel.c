@@ -513,6 +513,43 @@ static void test_umptcp_server_announces(void **state)
     close(pfd[0]);
 }
 
+/* A kernel client whose second path is a `backup` endpoint joins with B=1 (RFC 8684 3.2):
+ * umptcp's scheduler keeps its data off that subflow while the first path works, and so does
+ * the kernel's. */
+static void test_kernel_backup_endpoint(void **state)
+{
+    (void)state;
+    assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
+    struct app a;
+    app_setup_net(&a, "umk9", "10.49.0.1/24", "10.49.0.2");
+    app_add_path(&a, "umk10", "10.50.0.1/24", "10.50.0.2");
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.50.0.1 dev umk10 subflow backup"), 0);
+    umptcp_listener *l = NULL;
+    umptcp_sockaddr any = {.port = 5006};
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_listen(host_runtime_stack(a.rt), &any, &o, &l), UMPTCP_OK);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_client_to("10.49.0.2", 5006, pfd[1]);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    assert_true(stack_mib(&a, "MPTcpExtMPJoinSynRx") >= 1);
+    struct host_runtime_iface_info main_if, backup_if;
+    assert_int_equal(host_runtime_iface_info(a.rt, 0, &main_if), 0);
+    assert_int_equal(host_runtime_iface_info(a.rt, 1, &backup_if), 0);
+    print_message(
+        "  main path: %llu B out, %llu B in; backup path: %llu B out, %llu B in\n",
+        (unsigned long long)main_if.stats.tx_bytes, (unsigned long long)main_if.stats.rx_bytes,
+        (unsigned long long)backup_if.stats.tx_bytes, (unsigned long long)backup_if.stats.rx_bytes);
+    /* Only handshakes and ACKs on the backup path: far below 1% of the data each way. */
+    assert_true(backup_if.stats.tx_bytes < UP_BYTES / 100);
+    assert_true(backup_if.stats.rx_bytes < DOWN_BYTES / 100);
+    check_kernel_clean();
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umk10"), 0);
+    close(pfd[0]);
+}
+
 /* A kernel MPTCP server that reads about 1 MB and then closes with SO_LINGER 0: the kernel
  * aborts the MPTCP connection (MP_FASTCLOSE, RFC 8684 3.5). */
 static pid_t kernel_server_abort(uint16_t port)
@@ -589,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_kernel_signal_endpoint),
         cmocka_unit_test(test_umptcp_server_announces),
         cmocka_unit_test(test_kernel_fastclose),
+        cmocka_unit_test(test_kernel_backup_endpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
