@@ -640,4 +640,43 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
     return started && done;
 }
 
+/* ---- checks shared by the transfer tests (cmocka asserts) ---- */
+
+static inline void ch_check_stats(const char *path, const struct ch_transfer *t, const char *iface)
+{
+    assert_true(ch_json_valid(path));
+    char *json = ch_read_file(path);
+    assert_non_null(json);
+    assert_int_equal(ch_json_number(json, "exit_status"), 0);
+    assert_int_equal(ch_json_number(json, "bytes_sent"), (long long)t->bytes);
+    assert_int_equal(ch_json_number(json, "bytes_acked"), (long long)t->bytes);
+    assert_int_equal(ch_json_number(json, "bytes_received"), (long long)t->bytes);
+    assert_true(ch_json_number(json, "srtt_us") > 0);
+    assert_true(ch_json_number(json, "cwnd") > 0);
+    assert_non_null(strstr(json, "\"subflows\": ["));
+    char want[64];
+    snprintf(want, sizeof(want), "\"interface\": \"%s\"", iface);
+    assert_non_null(strstr(json, want));
+    assert_non_null(strstr(json, "\"error\": null"));
+    free(json);
+}
+
+/* What every clean transfer must show. */
+static inline void ch_check_clean(const struct ch_transfer *t)
+{
+    if (t->status != 0)
+        fail_msg("cat exited %d: %s", t->status, t->cat_err);
+    assert_true(t->kernel_got_all);
+    assert_true(t->cat_got_all);
+    /* The kernel's own view of the connection: everything it sent was acknowledged (plus
+     * its FIN, and its SYN when it opened), everything cat sent arrived (plus a FIN). */
+    if (t->ti.tcpi_bytes_acked < t->bytes || t->ti.tcpi_bytes_acked > t->bytes + 2)
+        fail_msg("kernel: bytes_acked %llu of %llu (received %llu, state %u)",
+                 (unsigned long long)t->ti.tcpi_bytes_acked, (unsigned long long)t->bytes,
+                 (unsigned long long)t->ti.tcpi_bytes_received, t->ti.tcpi_state);
+    assert_true(t->ti.tcpi_bytes_received >= t->bytes && t->ti.tcpi_bytes_received <= t->bytes + 1);
+    assert_null(strstr(t->cat_err, "ERROR")); /* no sanitizer report */
+    assert_null(strstr(t->cat_err, "runtime error"));
+}
+
 #endif

@@ -22,43 +22,6 @@
 
 static char stdin_path[300], stdin_hex[65];
 
-static void check_stats(const char *path, const struct ch_transfer *t, const char *iface)
-{
-    assert_true(ch_json_valid(path));
-    char *json = ch_read_file(path);
-    assert_non_null(json);
-    assert_int_equal(ch_json_number(json, "exit_status"), 0);
-    assert_int_equal(ch_json_number(json, "bytes_sent"), (long long)t->bytes);
-    assert_int_equal(ch_json_number(json, "bytes_acked"), (long long)t->bytes);
-    assert_int_equal(ch_json_number(json, "bytes_received"), (long long)t->bytes);
-    assert_true(ch_json_number(json, "srtt_us") > 0);
-    assert_true(ch_json_number(json, "cwnd") > 0);
-    assert_non_null(strstr(json, "\"subflows\": ["));
-    char want[64];
-    snprintf(want, sizeof(want), "\"interface\": \"%s\"", iface);
-    assert_non_null(strstr(json, want));
-    assert_non_null(strstr(json, "\"error\": null"));
-    free(json);
-}
-
-/* What every clean transfer must show. */
-static void check_clean(const struct ch_transfer *t)
-{
-    if (t->status != 0)
-        fail_msg("cat exited %d: %s", t->status, t->cat_err);
-    assert_true(t->kernel_got_all);
-    assert_true(t->cat_got_all);
-    /* The kernel's own view of the connection: everything it sent was acknowledged (plus
-     * its FIN, and its SYN when it opened), everything cat sent arrived (plus a FIN). */
-    if (t->ti.tcpi_bytes_acked < t->bytes || t->ti.tcpi_bytes_acked > t->bytes + 2)
-        fail_msg("kernel: bytes_acked %llu of %llu (received %llu, state %u)",
-                 (unsigned long long)t->ti.tcpi_bytes_acked, (unsigned long long)t->bytes,
-                 (unsigned long long)t->ti.tcpi_bytes_received, t->ti.tcpi_state);
-    assert_true(t->ti.tcpi_bytes_received >= t->bytes && t->ti.tcpi_bytes_received <= t->bytes + 1);
-    assert_null(strstr(t->cat_err, "ERROR")); /* no sanitizer report */
-    assert_null(strstr(t->cat_err, "runtime error"));
-}
-
 static void run_big(bool server, uint16_t port, bool stdin_from_file)
 {
     char stats[320];
@@ -76,14 +39,14 @@ static void run_big(bool server, uint16_t port, bool stdin_from_file)
     long long in_before = netns_proc_counter("/proc/net/snmp", "Tcp:", "InSegs");
     long long out_before = netns_proc_counter("/proc/net/snmp", "Tcp:", "OutSegs");
     assert_true(ch_transfer_run(&t));
-    check_clean(&t);
+    ch_check_clean(&t);
     /* umptcp never sends a segment larger than its MSS (1460 at MTU 1500): at least one
      * kernel InSeg per 1460 bytes; the kernel sends at most that much per segment too. */
     long long in_delta = netns_proc_counter("/proc/net/snmp", "Tcp:", "InSegs") - in_before;
     long long out_delta = netns_proc_counter("/proc/net/snmp", "Tcp:", "OutSegs") - out_before;
     assert_true(in_delta >= (long long)(BIG / 1460));
     assert_true(out_delta >= (long long)(BIG / 1460));
-    check_stats(stats, &t, "umcat0");
+    ch_check_stats(stats, &t, "umcat0");
 }
 
 /* cat connects, the kernel listens; cat's stdin is a regular file. */
