@@ -51,6 +51,15 @@ static inline int netns_sh(const char *fmt, ...)
     return st;
 }
 
+/* Creates the persistent TUN device dev, brings it up and gives the kernel side the address
+ * cidr ("10.1.0.1/24"; an IPv6 one without duplicate address detection). Returns 0, or the
+ * status of the command that failed. */
+static inline int netns_tun_add(const char *dev, const char *cidr)
+{
+    return netns_sh("ip tuntap add dev %s mode tun && ip link set %s up && ip addr add %s dev %s%s",
+                    dev, dev, cidr, dev, strchr(cidr, ':') != NULL ? " nodad" : "");
+}
+
 /* Writes value to a file under /proc/sys (of the current network namespace for net.*). */
 static inline int netns_sysctl_write(const char *path, const char *value)
 {

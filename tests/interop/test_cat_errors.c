@@ -382,11 +382,7 @@ static void test_sigint_client_resets_peer(void **state)
 static int setup_device(void **state)
 {
     (void)state;
-    if (netns_sh("ip tuntap add dev umcate0 mode tun") != 0 ||
-        netns_sh("ip link set umcate0 up") != 0 ||
-        netns_sh("ip addr add 10.43.0.1/24 dev umcate0") != 0)
-        return -1;
-    return 0;
+    return netns_tun_add("umcate0", "10.43.0.1/24") == 0 ? 0 : -1;
 }
 
 int main(void)

@@ -97,12 +97,7 @@ static void test_slow_readers_server(void **state)
 static int setup_devices(void **state)
 {
     (void)state;
-    if (netns_sh("ip tuntap add dev umcat0 mode tun") != 0 ||
-        netns_sh("ip link set umcat0 up") != 0 ||
-        netns_sh("ip addr add 10.41.0.1/24 dev umcat0") != 0 ||
-        netns_sh("ip tuntap add dev umcat1 mode tun") != 0 ||
-        netns_sh("ip link set umcat1 up") != 0 ||
-        netns_sh("ip addr add fd41::1/64 dev umcat1 nodad") != 0)
+    if (netns_tun_add("umcat0", "10.41.0.1/24") != 0 || netns_tun_add("umcat1", "fd41::1/64") != 0)
         return -1;
     return 0;
 }

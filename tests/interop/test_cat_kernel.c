@@ -66,9 +66,7 @@ static void test_kernel_client_to_cat_server(void **state)
 static int setup_devices(void **state)
 {
     (void)state;
-    if (netns_sh("ip tuntap add dev umcat0 mode tun") != 0 ||
-        netns_sh("ip link set umcat0 up") != 0 ||
-        netns_sh("ip addr add 10.41.0.1/24 dev umcat0") != 0)
+    if (netns_tun_add("umcat0", "10.41.0.1/24") != 0)
         return -1;
     snprintf(stdin_path, sizeof(stdin_path), "%s/stdin.bin", tu_tmpdir());
     ch_write_file(stdin_path, 0x5eed, BIG, stdin_hex);

@@ -80,11 +80,7 @@ static void test_cat_server_lossy(void **state)
 static int setup_device(void **state)
 {
     (void)state;
-    if (netns_sh("ip tuntap add dev umcatl0 mode tun") != 0 ||
-        netns_sh("ip link set umcatl0 up") != 0 ||
-        netns_sh("ip addr add 10.42.0.1/24 dev umcatl0") != 0)
-        return -1;
-    return 0;
+    return netns_tun_add("umcatl0", "10.42.0.1/24") == 0 ? 0 : -1;
 }
 
 int main(void)

@@ -242,10 +242,7 @@ static void app_setup_net(struct app *a, const char *dev, const char *kernel_cid
     memset(a, 0, sizeof(*a));
     a->dev = dev;
     char err[256];
-    assert_int_equal(netns_sh("ip tuntap add dev %s mode tun && ip link set %s up && "
-                              "ip addr add %s dev %s",
-                              dev, dev, kernel_cidr, dev),
-                     0);
+    assert_int_equal(netns_tun_add(dev, kernel_cidr), 0);
     /* A short TIME_WAIT: the test waits for the connection's CLOSED event. */
     static umptcp_config sc;
     umptcp_config_init(&sc);
@@ -375,6 +372,9 @@ static void test_kernel_client_umptcp_server(void **state)
     close(pfd[0]);
 }
 
+static void app_add_path(struct app *a, const char *dev, const char *kernel_cidr,
+                         const char *stack_addr);
+
 /* Two paths: the client's second TUN address opens an MP_JOIN subflow to the kernel, which
  * accepts it (HMACs verified on both sides) and receives data on both subflows. */
 static void test_join_second_path_kernel_server(void **state)
@@ -384,13 +384,7 @@ static void test_join_second_path_kernel_server(void **state)
     long long joins_before = kernel_mib("MPJoinAckRx");
     struct app a;
     app_setup(&a, "umk2");
-    char err[256];
-    assert_int_equal(netns_sh("ip tuntap add dev umk3 mode tun && ip link set umk3 up && "
-                              "ip addr add 10.42.0.1/24 dev umk3"),
-                     0);
-    umptcp_addr second;
-    assert_int_equal(umptcp_addr_parse(&second, "10.42.0.2"), 0);
-    assert_true(host_runtime_add_tun(a.rt, "umk3", &second, err, sizeof(err)) >= 0);
+    app_add_path(&a, "umk3", "10.42.0.1/24", "10.42.0.2");
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_server(5002, pfd[1]);
@@ -429,10 +423,7 @@ static void app_add_path(struct app *a, const char *dev, const char *kernel_cidr
                          const char *stack_addr)
 {
     char err[256];
-    assert_int_equal(netns_sh("ip tuntap add dev %s mode tun && ip link set %s up && "
-                              "ip addr add %s dev %s",
-                              dev, dev, kernel_cidr, dev),
-                     0);
+    assert_int_equal(netns_tun_add(dev, kernel_cidr), 0);
     umptcp_addr addr;
     assert_int_equal(umptcp_addr_parse(&addr, stack_addr), 0);
     assert_true(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)) >= 0);
