@@ -113,13 +113,6 @@ static void kernel_exchange(int fd, size_t send_n, unsigned seed, int report)
     EVP_MD_CTX_free(h);
 }
 
-static pid_t kernel_server_at(const char *addr, uint16_t port, int report);
-
-static pid_t kernel_server(uint16_t port, int report)
-{
-    return kernel_server_at("10.41.0.1", port, report);
-}
-
 static pid_t kernel_server_at(const char *addr, uint16_t port, int report)
 {
     int ls = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
@@ -146,11 +139,9 @@ static pid_t kernel_server_at(const char *addr, uint16_t port, int report)
     return pid;
 }
 
-static pid_t kernel_client_to(const char *addr, uint16_t port, int report);
-
-static pid_t kernel_client(uint16_t port, int report)
+static pid_t kernel_server(uint16_t port, int report)
 {
-    return kernel_client_to("10.41.0.2", port, report);
+    return kernel_server_at("10.41.0.1", port, report);
 }
 
 static pid_t kernel_client_to(const char *addr, uint16_t port, int report)
@@ -169,6 +160,11 @@ static pid_t kernel_client_to(const char *addr, uint16_t port, int report)
         _exit(0);
     }
     return pid;
+}
+
+static pid_t kernel_client(uint16_t port, int report)
+{
+    return kernel_client_to("10.41.0.2", port, report);
 }
 
 /* ---- the umptcp side --------------------------------------------------------------------------
@@ -263,6 +259,13 @@ static void app_setup_net(struct app *a, const char *dev, const char *kernel_cid
     EVP_DigestInit_ex(a->h, EVP_sha256(), NULL);
 }
 
+static uint64_t stack_mib(struct app *a, const char *name)
+{
+    uint64_t v = 0;
+    assert_int_equal(umptcp_stack_counter(host_runtime_stack(a->rt), name, &v), 0);
+    return v;
+}
+
 /* Runs until the connection closed; then checks both directions and the kernel's verdict. */
 static void app_finish(struct app *a, pid_t child, int report_rd, int report_wr)
 {
@@ -292,10 +295,7 @@ static void app_finish(struct app *a, pid_t child, int report_rd, int report_wr)
     assert_string_equal(got_down, want_down);
     assert_true(a->eof);
     assert_int_equal(a->error, 0);
-    uint64_t v = 1;
-    umptcp_stack *st = host_runtime_stack(a->rt);
-    assert_int_equal(umptcp_stack_counter(st, "MPTcpExtFallback", &v), 0);
-    assert_int_equal(v, 0);
+    assert_int_equal(stack_mib(a, "MPTcpExtFallback"), 0);
     umptcp_conn_close(a->c, host_clock_now());
     EVP_MD_CTX_free(a->h);
 }
@@ -322,6 +322,36 @@ static void check_kernel_clean(void)
     assert_int_equal(kernel_mib("InfiniteMapRx"), 0);
 }
 
+/* A second TUN device of the test: kernel side kernel_cidr, stack side stack_addr. */
+static void app_add_path(struct app *a, const char *dev, const char *kernel_cidr,
+                         const char *stack_addr)
+{
+    char err[256];
+    assert_int_equal(netns_tun_add(dev, kernel_cidr), 0);
+    umptcp_addr addr;
+    assert_int_equal(umptcp_addr_parse(&addr, stack_addr), 0);
+    assert_true(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)) >= 0);
+}
+
+/* umptcp opens the MPTCP connection to the kernel at addr:port. */
+static void app_connect(struct app *a, const char *addr, uint16_t port)
+{
+    umptcp_sockaddr to = {.port = port};
+    assert_int_equal(umptcp_addr_parse(&to.addr, addr), 0);
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_connect(host_runtime_stack(a->rt), &to, &o, host_clock_now(), &a->c),
+                     UMPTCP_OK);
+}
+
+/* umptcp listens for MPTCP on port, every address of the stack. */
+static void app_listen(struct app *a, uint16_t port)
+{
+    umptcp_listener *l = NULL;
+    umptcp_sockaddr any = {.port = port};
+    umptcp_conn_opts o = {.mptcp = true};
+    assert_int_equal(umptcp_listen(host_runtime_stack(a->rt), &any, &o, &l), UMPTCP_OK);
+}
+
 static void test_umptcp_client_kernel_server(void **state)
 {
     (void)state;
@@ -330,20 +360,13 @@ static void test_umptcp_client_kernel_server(void **state)
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_server(5000, pfd[1]);
-    umptcp_sockaddr to = {.port = 5000};
-    assert_int_equal(umptcp_addr_parse(&to.addr, "10.41.0.1"), 0);
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
-                     UMPTCP_OK);
+    app_connect(&a, "10.41.0.1", 5000);
     app_finish(&a, child, pfd[0], pfd[1]);
     /* The kernel saw an MPTCP handshake completed with our key. */
     assert_true(kernel_mib("MPCapableSYNRX") >= 1);
     assert_true(kernel_mib("MPCapableACKRX") >= 1);
     check_kernel_clean();
-    uint64_t v = 0;
-    assert_int_equal(
-        umptcp_stack_counter(host_runtime_stack(a.rt), "MPTcpExtMPCapableSYNACKRX", &v), 0);
-    assert_int_equal(v, 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPCapableSYNACKRX"), 1);
     app_teardown(&a);
     close(pfd[0]);
 }
@@ -354,26 +377,17 @@ static void test_kernel_client_umptcp_server(void **state)
     long long synack_before = kernel_mib("MPCapableSYNACKRX");
     struct app a;
     app_setup(&a, "umk1");
-    umptcp_listener *l = NULL;
-    umptcp_sockaddr any = {.port = 5001};
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_listen(host_runtime_stack(a.rt), &any, &o, &l), UMPTCP_OK);
+    app_listen(&a, 5001);
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_client(5001, pfd[1]);
     app_finish(&a, child, pfd[0], pfd[1]);
     assert_true(kernel_mib("MPCapableSYNACKRX") > synack_before);
     check_kernel_clean();
-    uint64_t v = 0;
-    assert_int_equal(umptcp_stack_counter(host_runtime_stack(a.rt), "MPTcpExtMPCapableACKRX", &v),
-                     0);
-    assert_int_equal(v, 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPCapableACKRX"), 1);
     app_teardown(&a);
     close(pfd[0]);
 }
-
-static void app_add_path(struct app *a, const char *dev, const char *kernel_cidr,
-                         const char *stack_addr);
 
 /* Two paths: the client's second TUN address opens an MP_JOIN subflow to the kernel, which
  * accepts it (HMACs verified on both sides) and receives data on both subflows. */
@@ -388,11 +402,7 @@ static void test_join_second_path_kernel_server(void **state)
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_server(5002, pfd[1]);
-    umptcp_sockaddr to = {.port = 5002};
-    assert_int_equal(umptcp_addr_parse(&to.addr, "10.41.0.1"), 0);
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
-                     UMPTCP_OK);
+    app_connect(&a, "10.41.0.1", 5002);
     app_finish(&a, child, pfd[0], pfd[1]);
     print_message("  kernel MPJoinSynRx %lld MPJoinAckRx %lld\n", kernel_mib("MPJoinSynRx"),
                   kernel_mib("MPJoinAckRx"));
@@ -400,10 +410,7 @@ static void test_join_second_path_kernel_server(void **state)
     assert_int_equal(kernel_mib("MPJoinAckHMacFailure"), 0);
     assert_int_equal(kernel_mib("MPJoinSynAckHMacFailure"), 0);
     check_kernel_clean();
-    uint64_t v = 0;
-    umptcp_stack *st = host_runtime_stack(a.rt);
-    assert_int_equal(umptcp_stack_counter(st, "MPTcpExtMPJoinSynAckRx", &v), 0);
-    assert_int_equal(v, 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinSynAckRx"), 1);
     /* Both paths carried data: every interface sent many full-size packets. */
     struct host_runtime_iface_info info;
     for (size_t i = 0; i < host_runtime_iface_count(a.rt); i++) {
@@ -416,24 +423,6 @@ static void test_join_second_path_kernel_server(void **state)
     app_teardown(&a);
     assert_int_equal(netns_sh("ip link del dev umk3"), 0);
     close(pfd[0]);
-}
-
-/* A second TUN device of the test: kernel side kernel_cidr, stack side stack_addr. */
-static void app_add_path(struct app *a, const char *dev, const char *kernel_cidr,
-                         const char *stack_addr)
-{
-    char err[256];
-    assert_int_equal(netns_tun_add(dev, kernel_cidr), 0);
-    umptcp_addr addr;
-    assert_int_equal(umptcp_addr_parse(&addr, stack_addr), 0);
-    assert_true(host_runtime_add_tun(a->rt, dev, &addr, err, sizeof(err)) >= 0);
-}
-
-static uint64_t stack_mib(struct app *a, const char *name)
-{
-    uint64_t v = 0;
-    assert_int_equal(umptcp_stack_counter(host_runtime_stack(a->rt), name, &v), 0);
-    return v;
 }
 
 /* The kernel server has a `signal` endpoint on its second address: it announces it with
@@ -450,11 +439,7 @@ static void test_kernel_signal_endpoint(void **state)
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_server_at("0.0.0.0", 5003, pfd[1]);
-    umptcp_sockaddr to = {.port = 5003};
-    assert_int_equal(umptcp_addr_parse(&to.addr, "10.44.0.1"), 0);
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
-                     UMPTCP_OK);
+    app_connect(&a, "10.44.0.1", 5003);
     app_finish(&a, child, pfd[0], pfd[1]);
     print_message("  umptcp AddAddr %llu; kernel EchoAdd +%lld, MPJoinAckRx +%lld\n",
                   (unsigned long long)stack_mib(&a, "MPTcpExtAddAddr"),
@@ -481,10 +466,7 @@ static void test_umptcp_server_announces(void **state)
     app_setup_net(&a, "umk6", "10.46.0.1/24", "10.46.0.2");
     app_add_path(&a, "umk7", "10.47.0.1/24", "10.47.0.2");
     assert_int_equal(netns_sh("ip mptcp endpoint add 10.47.0.1 dev umk7 subflow"), 0);
-    umptcp_listener *l = NULL;
-    umptcp_sockaddr any = {.port = 5004};
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_listen(host_runtime_stack(a.rt), &any, &o, &l), UMPTCP_OK);
+    app_listen(&a, 5004);
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_client_to("10.46.0.2", 5004, pfd[1]);
@@ -515,10 +497,7 @@ static void test_kernel_backup_endpoint(void **state)
     app_setup_net(&a, "umk9", "10.49.0.1/24", "10.49.0.2");
     app_add_path(&a, "umk10", "10.50.0.1/24", "10.50.0.2");
     assert_int_equal(netns_sh("ip mptcp endpoint add 10.50.0.1 dev umk10 subflow backup"), 0);
-    umptcp_listener *l = NULL;
-    umptcp_sockaddr any = {.port = 5006};
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_listen(host_runtime_stack(a.rt), &any, &o, &l), UMPTCP_OK);
+    app_listen(&a, 5006);
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
     pid_t child = kernel_client_to("10.49.0.2", 5006, pfd[1]);
@@ -583,11 +562,7 @@ static void test_kernel_fastclose(void **state)
     struct app a;
     app_setup_net(&a, "umk8", "10.48.0.1/24", "10.48.0.2");
     pid_t child = kernel_server_abort(5005);
-    umptcp_sockaddr to = {.port = 5005};
-    assert_int_equal(umptcp_addr_parse(&to.addr, "10.48.0.1"), 0);
-    umptcp_conn_opts o = {.mptcp = true};
-    assert_int_equal(umptcp_connect(host_runtime_stack(a.rt), &to, &o, host_clock_now(), &a.c),
-                     UMPTCP_OK);
+    app_connect(&a, "10.48.0.1", 5005);
     host_runtime_run(a.rt, host_clock_now() + RUN_NS);
     int status = 0;
     waitpid(child, &status, 0);
