@@ -1,6 +1,7 @@
 /* Congestion control framework: event wrappers with their defaults, the window helpers
  * every algorithm shares, and the per-stack registry of named algorithms. */
 #include "cc/cc.h"
+#include "util/ops_name.h"
 
 #include <string.h>
 
@@ -180,23 +181,9 @@ void cc_set_mss(struct cc_sock *sk, uint32_t mss)
 
 /* ---- registry ------------------------------------------------------------------------- */
 
-static bool cc_name_valid(const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return false;
-    size_t n = 0;
-    for (const char *p = name; *p != '\0'; p++, n++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok || n >= CC_NAME_MAX)
-            return false;
-    }
-    return true;
-}
-
 int cc_ops_validate(const struct cc_ops *ops)
 {
-    if (ops == NULL || !cc_name_valid(ops->name))
+    if (ops == NULL || !ops_name_valid(ops->name, CC_NAME_MAX))
         return UMPTCP_ERR_INVAL;
     if (ops->on_ack == NULL || ops->on_loss == NULL)
         return UMPTCP_ERR_INVAL;

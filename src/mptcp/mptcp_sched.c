@@ -1,6 +1,7 @@
 /* Scheduler framework: the common eligibility rules, the per-connection instance and the
  * per-stack registry of named schedulers (RFC 8684 3.3.8). See mptcp_sched.h. */
 #include "mptcp/mptcp_sched.h"
+#include "util/ops_name.h"
 
 #include <string.h>
 
@@ -80,23 +81,9 @@ int mptcp_sched_pick(struct mptcp_sched *s, const struct mptcp_sched_subflow *sf
 
 /* ---- registry ------------------------------------------------------------------------------ */
 
-static bool sched_name_valid(const char *name)
-{
-    if (name == NULL || name[0] == '\0')
-        return false;
-    size_t n = 0;
-    for (const char *p = name; *p != '\0'; p++, n++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok || n >= MPTCP_SCHED_NAME_MAX)
-            return false;
-    }
-    return true;
-}
-
 int mptcp_sched_ops_validate(const struct mptcp_sched_ops *ops)
 {
-    if (ops == NULL || !sched_name_valid(ops->name) || ops->pick == NULL)
+    if (ops == NULL || !ops_name_valid(ops->name, MPTCP_SCHED_NAME_MAX) || ops->pick == NULL)
         return UMPTCP_ERR_INVAL;
     if (ops->priv_size > MPTCP_SCHED_PRIV_MAX)
         return UMPTCP_ERR_INVAL;
