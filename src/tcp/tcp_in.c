@@ -70,7 +70,9 @@ static void tcp_in_established(struct tcp_sock *sk, const struct wire_segment *s
 {
     tcp_sock_set_state(sk, UMPTCP_STATE_ESTABLISHED);
     sk->snd_una = seg->tcp.ack;
-    sk->snd_wnd = (uint32_t)seg->tcp.window << sk->snd_wscale;
+    /* RFC 7323 2.2: the window of a SYN segment (our active open's SYN/ACK) is not scaled. */
+    uint8_t shift = (seg->tcp.flags & WIRE_TCP_SYN) ? 0 : sk->snd_wscale;
+    sk->snd_wnd = (uint32_t)seg->tcp.window << shift;
     if (sk->snd_wnd > sk->max_snd_wnd)
         sk->max_snd_wnd = sk->snd_wnd;
     sk->snd_wl1 = seg->tcp.seq;

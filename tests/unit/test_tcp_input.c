@@ -28,9 +28,11 @@ struct peer {
     struct wire_segment out[OUT_MAX]; /* what the stack sent since the last clear */
     uint8_t out_buf[OUT_MAX][2048];
     size_t nout;
-    uint32_t srv_iss; /* the stack's ISN */
-    uint32_t snd_nxt; /* our next sequence number */
-    uint32_t tsval;   /* our timestamp clock */
+    uint32_t srv_iss;    /* the stack's ISN */
+    uint32_t snd_nxt;    /* our next sequence number */
+    uint32_t tsval;      /* our timestamp clock */
+    uint16_t stack_port; /* the stack's port: 80 (listener) or its ephemeral one */
+    uint16_t window;     /* the window field we send */
     int closed_error;
     bool closed;
     uint64_t now;
@@ -85,12 +87,12 @@ static void peer_send(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
     struct wire_segment_spec s = {.seq = seq,
                                   .ack = ack,
                                   .flags = flags,
-                                  .window = 1000,
+                                  .window = p->window,
                                   .opt = &o,
                                   .payload = data,
                                   .payload_len = len};
     s.src.port = 40000;
-    s.dst.port = 80;
+    s.dst.port = p->stack_port;
     assert_int_equal(umptcp_addr_parse(&s.src.addr, "10.0.0.1"), 0);
     assert_int_equal(umptcp_addr_parse(&s.dst.addr, "10.0.0.2"), 0);
     uint8_t pkt[2048];
@@ -101,8 +103,8 @@ static void peer_send(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
     assert_int_equal(umptcp_stack_input(p->st, 1, pkt, plen, p->now), 0);
 }
 
-/* A connection in ESTABLISHED: SYN, SYN/ACK, ACK. */
-static void peer_connect(struct peer *p)
+/* A stack at 10.0.0.2 whose peer the test plays. */
+static void peer_init(struct peer *p)
 {
     memset(p, 0, sizeof(*p));
     umptcp_callbacks cb = {.send = capture, .random = rnd};
@@ -111,6 +113,14 @@ static void peer_connect(struct peer *p)
     assert_int_equal(umptcp_addr_parse(&a, "10.0.0.2"), 0);
     assert_int_equal(umptcp_stack_add_address(p->st, 1, &a), 0);
     umptcp_stack_set_event_cb(p->st, on_event, p);
+    p->stack_port = 80;
+    p->window = 1000;
+}
+
+/* A connection in ESTABLISHED: SYN, SYN/ACK, ACK. */
+static void peer_connect(struct peer *p)
+{
+    peer_init(p);
     umptcp_sockaddr l = {.port = 80};
     assert_int_equal(umptcp_listen(p->st, &l, NULL, &p->lis), 0);
     p->tsval = 5000;
@@ -272,6 +282,51 @@ static void test_segment_without_ack_is_dropped(void **state)
     peer_free(&p);
 }
 
+static size_t payload_sent(const struct peer *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nout; i++)
+        n += p->out[i].tcp.payload_len;
+    return n;
+}
+
+/* RFC 7323 2.2: the window field of a SYN segment is never scaled. An active open learns the
+ * peer's shift from its SYN/ACK but takes that segment's window as it is, so no more than it
+ * goes out before the peer's next ACK (scaled, 3000 << 7 would let a whole initial window go:
+ * 10 segments). MPTCP
+ * depends on it too: the handshake's window is the first data-level window (RFC 8684 3.3.5). */
+static void test_active_open_synack_window_not_scaled(void **state)
+{
+    (void)state;
+    struct peer p;
+    peer_init(&p);
+    umptcp_sockaddr r = {.port = 40000};
+    assert_int_equal(umptcp_addr_parse(&r.addr, "10.0.0.1"), 0);
+    umptcp_conn_opts o = {.nodelay = true};
+    assert_int_equal(umptcp_connect(p.st, &r, &o, p.now, &p.conn), 0);
+    assert_int_equal(p.nout, 1);
+    assert_int_equal(p.out[0].tcp.flags, WIRE_TCP_SYN);
+    p.stack_port = p.out[0].tcp.sport;
+    uint32_t iss = p.out[0].tcp.seq;
+    static const uint8_t data[20000];
+    assert_int_equal(umptcp_conn_write(p.conn, data, sizeof(data), p.now), (ssize_t)sizeof(data));
+    p.tsval = 7000;
+    p.window = 3000;
+    peer_send(&p, WIRE_TCP_SYN | WIRE_TCP_ACK, PEER_ISN, iss + 1, p.tsval, NULL, 0);
+    umptcp_conn_info info;
+    assert_int_equal(umptcp_conn_get_info(p.conn, &info), 0);
+    assert_int_equal(info.state, UMPTCP_STATE_ESTABLISHED);
+    assert_int_equal(info.snd_wnd, 3000);
+    /* Full segments only (sender SWS avoidance): MSS 1460 less 12 bytes of timestamps. */
+    assert_int_equal(payload_sent(&p), 2 * (1460 - 12));
+    /* The next segment's window is scaled: 3000 << 7. */
+    peer_send(&p, WIRE_TCP_ACK, PEER_ISN + 1, iss + 1, ++p.tsval, NULL, 0);
+    assert_int_equal(umptcp_conn_get_info(p.conn, &info), 0);
+    assert_int_equal(info.snd_wnd, 3000u << 7);
+    assert_true(payload_sent(&p) > 0);
+    peer_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_ack_validation),
         cmocka_unit_test(test_segment_without_ack_is_dropped),
         cmocka_unit_test(test_closed_connection_answers_rst),
+        cmocka_unit_test(test_active_open_synack_window_not_scaled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
