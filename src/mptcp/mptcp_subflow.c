@@ -122,10 +122,15 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
             return mptcp_sf_write_mpc(sf, info, buf, room);
     }
     /* Address signals ride on segments without data, beside a DATA_ACK (12 bytes); not
-     * while a DATA_FIN needs the room. */
+     * while a DATA_FIN needs the room. One that does not fit beside it goes alone (an IPv6
+     * ADD_ADDR with its HMAC takes 28 bytes, all that timestamps leave): the DATA_ACK is on
+     * the next segment again. */
     size_t n = 0;
-    if (info->len == 0 && mc->rcv_ready && room > 12 && !(mc->fin_mapped && !mc->fin_acked))
-        n = mptcp_addr_write(mc, buf, room - 12, now);
+    if (info->len == 0 && mc->rcv_ready && !(mc->fin_mapped && !mc->fin_acked)) {
+        n = room > 12 ? mptcp_addr_write(mc, buf, room - 12, now) : 0;
+        if (n == 0 && (n = mptcp_addr_write(mc, buf, room, now)) > 0)
+            return n;
+    }
     return n + mptcp_sf_write_dss(sf, info, buf + n, room - n);
 }
 
