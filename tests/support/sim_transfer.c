@@ -1,5 +1,6 @@
 /* Bulk-transfer harness for simulator scenarios: see sim_transfer.h. */
 #include "sim_transfer.h"
+#include "sim_transfer_net.h"
 
 #include "sim/sim.h"
 #include "sim/sim_stack.h"
@@ -147,8 +148,7 @@ struct st_run {
     struct st_flow c2s, s2c;
     umptcp_listener *listener;
     umptcp_sockaddr server_addr;
-    umptcp_addr client_addr; /* the client's address on connect_path */
-    struct sim_link *fwd[ST_MAX_PATHS], *rev[ST_MAX_PATHS];
+    struct st_net net;
     struct st_timed_ctx timed[ST_MAX_TIMED];
     umptcp_pcap *pcap_client, *pcap_server;
     uint8_t rbuf[ST_CHUNK];
@@ -448,9 +448,9 @@ static void st_timed_fire(struct sim_world *w, void *arg, uint64_t now)
     struct st_timed_ctx *ctx = arg;
     const struct st_timed *t = ctx->t;
     if (t->dir != ST_DIR_REV)
-        st_apply_link(t, ctx->run->fwd[t->path]);
+        st_apply_link(t, ctx->run->net.fwd[t->path]);
     if (t->dir != ST_DIR_FWD)
-        st_apply_link(t, ctx->run->rev[t->path]);
+        st_apply_link(t, ctx->run->net.rev[t->path]);
 }
 
 static void st_side_opts(const struct st_side *side, umptcp_conn_opts *o)
@@ -460,6 +460,8 @@ static void st_side_opts(const struct st_side *side, umptcp_conn_opts *o)
     o->nodelay = side->nodelay;
     o->sndbuf = side->sndbuf;
     o->rcvbuf = side->rcvbuf;
+    o->mptcp = side->mptcp;
+    o->mptcp_checksum = side->mptcp_checksum;
 }
 
 /* Runs from sim_world_at, so the world refreshes the client's timer afterwards (the rule of
@@ -472,7 +474,7 @@ static void st_start_client(struct sim_world *w, void *arg, uint64_t now)
     o.user = &r->client;
     /* The stack has no routes (its addresses carry no prefix), so the harness picks the
      * source address of the path, which also selects the interface. */
-    o.local_addr = r->client_addr;
+    o.local_addr = r->net.client_addr;
     r->res->start_ns = now;
     umptcp_conn *c = NULL;
     int rc = umptcp_connect(r->client.stack, &r->server_addr, &o, now, &c);
@@ -484,105 +486,7 @@ static void st_start_client(struct sim_world *w, void *arg, uint64_t now)
     st_pump(&r->client, now); /* data waits for the handshake inside the stack */
 }
 
-/* ---- building the world ------------------------------------------------------------------- */
-
-static int st_addr(umptcp_addr *a, bool v6, size_t path, int side, int host)
-{
-    char text[64];
-    if (v6)
-        snprintf(text, sizeof(text), "fd00:%zu:%d::%d", path + 1, side, host);
-    else
-        snprintf(text, sizeof(text), "10.%zu.%d.%d", path + 1, side, host);
-    return umptcp_addr_parse(a, text);
-}
-
-static int st_link(struct sim_link **out, struct st_run *r, const char *name, struct sim_node *from,
-                   int fi, struct sim_node *to, int ti, const struct st_dir_config *d)
-{
-    struct sim_link_config c;
-    sim_link_config_init(&c);
-    if (d != NULL) {
-        c.rate_bps = d->rate_bps;
-        c.delay_ns = d->delay_ns;
-        if (d->queue_bytes != 0)
-            c.queue_limit_bytes = d->queue_bytes;
-        c.loss = d->loss;
-        c.reorder = d->reorder;
-        c.reorder_delay_ns = d->reorder_delay_ns;
-        c.duplicate = d->duplicate;
-    }
-    struct sim_link *l = NULL;
-    int rc = sim_link_new(&l, r->w, name, from, fi, to, ti, &c);
-    if (out != NULL)
-        *out = l;
-    return rc;
-}
-
-/* Routes every client subnet out of if 1 and every server subnet out of if 2. */
-static int st_router_routes(struct st_run *r, struct sim_node *router)
-{
-    bool v6 = r->cfg->ipv6;
-    for (size_t j = 0; j < r->cfg->npaths; j++) {
-        for (int side = 1; side <= 2; side++) {
-            umptcp_addr a;
-            int rc = st_addr(&a, v6, j, side, 0);
-            if (rc == UMPTCP_OK)
-                rc = sim_router_add_route(router, &a, v6 ? 48 : 24, side);
-            if (rc != UMPTCP_OK)
-                return rc;
-        }
-    }
-    return UMPTCP_OK;
-}
-
-static int st_build_path(struct st_run *r, size_t i)
-{
-    const struct st_path *p = &r->cfg->paths[i];
-    bool v6 = r->cfg->ipv6;
-    char name[SIM_NAME_MAX];
-    struct sim_node *router;
-    snprintf(name, sizeof(name), "r%zu", i);
-    int rc = sim_router_new(&router, r->w, name);
-    umptcp_addr a;
-    for (int side = 1; side <= 2 && rc == UMPTCP_OK; side++) {
-        rc = st_addr(&a, v6, i, side, 254);
-        if (rc == UMPTCP_OK)
-            rc = sim_node_add_address(router, side, &a);
-    }
-    if (rc == UMPTCP_OK)
-        rc = st_router_routes(r, router);
-    if (rc == UMPTCP_OK && (rc = st_addr(&a, v6, i, 1, 1)) == UMPTCP_OK)
-        rc = sim_stack_add_address(r->client.node, (int)i + 1, &a);
-    if (rc == UMPTCP_OK && i == r->cfg->connect_path)
-        r->client_addr = a;
-    if (rc == UMPTCP_OK && (rc = st_addr(&a, v6, i, 2, 1)) == UMPTCP_OK)
-        rc = sim_stack_add_address(r->server.node, (int)i + 1, &a);
-    if (rc != UMPTCP_OK)
-        return rc;
-    if (i == r->cfg->connect_path)
-        r->server_addr.addr = a;
-    int ifx = (int)i + 1;
-    struct {
-        const char *prefix, *suffix; /* the name is prefix <i> suffix */
-        struct sim_node *from;
-        int fi;
-        struct sim_node *to;
-        int ti;
-        const struct st_dir_config *d;
-        struct sim_link **keep;
-    } links[] = {
-        {"c-r", "", r->client.node, ifx, router, 1, NULL, NULL},
-        {"r", "-s", router, 2, r->server.node, ifx, &p->fwd, &r->fwd[i]},
-        {"s-r", "", r->server.node, ifx, router, 2, NULL, NULL},
-        {"r", "-c", router, 1, r->client.node, ifx, &p->rev, &r->rev[i]},
-    };
-    for (size_t k = 0; k < sizeof(links) / sizeof(links[0]) && rc == UMPTCP_OK; k++) {
-        snprintf(name, sizeof(name), "%s%zu%s", links[k].prefix, i, links[k].suffix);
-        rc = st_link(links[k].keep, r, name, links[k].from, links[k].fi, links[k].to, links[k].ti,
-                     links[k].d);
-    }
-    return rc;
-}
+/* ---- building the world (the network: sim_transfer_net.c) ---------------------------- */
 
 static int st_new_endpoint(struct st_run *r, struct st_endpoint *ep, const char *name,
                            const struct st_side *side)
@@ -609,8 +513,6 @@ static int st_open_pcap(umptcp_pcap **out, struct sim_node *n, const char *path)
 static int st_build(struct st_run *r)
 {
     const struct st_config *cfg = r->cfg;
-    if (cfg->npaths == 0 || cfg->npaths > ST_MAX_PATHS || cfg->connect_path >= cfg->npaths)
-        return UMPTCP_ERR_INVAL;
     int rc = sim_world_new(&r->w, cfg->seed);
     if (rc == UMPTCP_OK)
         rc = st_new_endpoint(r, &r->client, "client", &cfg->client);
@@ -619,8 +521,12 @@ static int st_build(struct st_run *r)
     if (rc != UMPTCP_OK)
         return rc;
     r->server.is_server = true;
-    for (size_t i = 0; i < cfg->npaths && rc == UMPTCP_OK; i++)
-        rc = st_build_path(r, i);
+    r->net =
+        (struct st_net){.w = r->w, .cfg = cfg, .client = r->client.node, .server = r->server.node};
+    rc = st_net_build(&r->net);
+    r->server_addr.addr = r->net.server_addr;
+    if (rc == UMPTCP_OK && cfg->trace != NULL)
+        sim_world_set_trace(r->w, cfg->trace, cfg->trace_user);
     for (size_t i = 0; i < cfg->ntimed && rc == UMPTCP_OK; i++) {
         if (cfg->timed[i].path >= cfg->npaths)
             return UMPTCP_ERR_INVAL;
@@ -783,8 +689,8 @@ static void st_collect(struct st_run *r)
     st_collect_stack(&res->client_stack, r->client.stack);
     st_collect_stack(&res->server_stack, r->server.stack);
     for (size_t i = 0; i < r->cfg->npaths; i++) {
-        st_collect_link(&res->fwd[i], r->fwd[i]);
-        st_collect_link(&res->rev[i], r->rev[i]);
+        st_collect_link(&res->fwd[i], r->net.fwd[i]);
+        st_collect_link(&res->rev[i], r->net.rev[i]);
     }
 }
 

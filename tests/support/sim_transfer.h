@@ -1,7 +1,8 @@
 /* Bulk-transfer harness for simulator scenarios (tests only, prefix st_).
  *
  * Topology: a client host and a server host (both real umptcp stacks, src/sim/sim_stack.h)
- * joined by npaths independent paths. Path i (0-based) is
+ * joined by npaths independent paths. With server_addrs 0 (per-path topology), path i
+ * (0-based) is
  *
  *     client if(i+1) --access--> router "r<i>" --bottleneck fwd--> server if(i+1)
  *     client if(i+1) <--access-- router "r<i>" <--bottleneck rev-- server if(i+1)
@@ -11,7 +12,18 @@
  * bottleneck link, i.e. in the router's queue, as on a real path. Addresses of path i:
  * client 10.<i+1>.1.1 (fd00:<i+1>:1::1), server 10.<i+1>.2.1 (fd00:<i+1>:2::1). Every router
  * routes all client subnets toward the client and all server subnets toward the server, so a
- * packet between any client address and any server address can take any path (MPTCP).
+ * packet between any client address and any server address can take any path (MPTCP): it
+ * leaves by the path of its source address.
+ *
+ * With server_addrs M > 0 (switch topology), the server has M addresses 10.<k+1>.2.1
+ * (fd00:<k+1>:2::1), k < M, behind one router "rs" (the switch), and every path ends there:
+ *
+ *     client if(i+1) <--> router "r<i>" <--bottleneck fwd / rev--> rs <--> server if(k+1)
+ *
+ * The switch routes client subnet i to path i, so every packet of a connection between client
+ * address i and any server address crosses path i both ways: the paths are the client's
+ * access networks (say Wi-Fi and cellular) and the server sits on a well-connected network.
+ * The client connects to server address 0. Links server<->rs are unlimited and unimpaired.
  *
  * Transfer: the server listens, the client connects from its address on path connect_path
  * (bound explicitly: a stack's addresses carry no prefix, so it cannot choose by destination)
@@ -31,6 +43,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/sim_link.h"
+#include "sim/sim_world.h"
 #include "umptcp/conn.h"
 #include "umptcp/stack.h"
 
@@ -47,6 +61,9 @@ struct st_dir_config {
     double reorder;
     uint64_t reorder_delay_ns; /* extra delay of a reordered packet (needed when reorder > 0) */
     double duplicate;
+    /* Optional middlebox at the exit of this direction's bottleneck link (sim_link.h). */
+    sim_middlebox_fn middlebox;
+    void *middlebox_user;
 };
 
 struct st_path {
@@ -80,11 +97,16 @@ struct st_side {
     const char *cc;                 /* congestion control by name; NULL: stack default */
     bool nodelay;
     uint32_t sndbuf, rcvbuf; /* per-connection buffers; 0: stack defaults */
+    bool mptcp;              /* connect / listen with MPTCP (RFC 8684) */
+    bool mptcp_checksum;     /* ask for DSS checksums */
 };
 
 struct st_config {
     uint64_t seed; /* world seed; also seeds the content */
     size_t npaths; /* 1..ST_MAX_PATHS */
+    /* 0: server address i at the end of path i; 1..ST_MAX_PATHS: that many server addresses
+     * behind a switch every path reaches (see the topologies above). */
+    size_t server_addrs;
     struct st_path paths[ST_MAX_PATHS];
     struct st_timed timed[ST_MAX_TIMED];
     size_t ntimed;
@@ -101,6 +123,9 @@ struct st_config {
     /* Optional captures: every packet the client (server) host sends and receives. */
     const char *pcap_client;
     const char *pcap_server;
+    /* Optional: every send, delivery and drop of the world (sim_world_set_trace). */
+    sim_trace_fn trace;
+    void *trace_user;
 };
 
 /* Fills cfg with one symmetric clean path (unlimited), 1 MB client -> server, seed 1. */
