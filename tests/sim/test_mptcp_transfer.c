@@ -153,6 +153,49 @@ static void test_two_paths_lossy(void **state)
     assert_true(r.st.c2s.goodput_bps > 1.1 * s.st.c2s.goodput_bps);
 }
 
+/* ---- (c) a path that goes down and comes back -------------------------------------------- */
+
+static void test_path_outage(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 13);
+    st_add_timed(&cfg.st, 1 * SEC, ST_ACT_LINK_DOWN, 1, ST_DIR_BOTH, 0, 0);
+    st_add_timed(&cfg.st, 3 * SEC, ST_ACT_LINK_UP, 1, ST_DIR_BOTH, 0, 0);
+    cfg.marks[0] = 1 * SEC;
+    cfg.marks[1] = 3 * SEC;
+    cfg.nmarks = 2;
+    struct sm_result *res = run("path_outage", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    assert_true(r.st.fwd[1].drop_down > 0);
+    for (size_t path = 0; path < 2; path++)
+        assert_true(sm_path_bytes(&r, path, ST_DIR_FWD, 0) > 0);
+    assert_true(sm_path_bytes(&r, 0, ST_DIR_FWD, 1) > 0); /* the other path goes on */
+    /* The path that came back carries data again, a fair part of what was left. */
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, 2) > BULK / 10);
+}
+
+/* ---- (e) IPv6 --------------------------------------------------------------------------- */
+
+static void test_ipv6(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 15);
+    cfg.st.ipv6 = true;
+    struct sm_result *res = run("ipv6", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    assert_int_equal(r.sub[0].client.addr.family, UMPTCP_AF_INET6);
+    assert_true(sm_path_bytes(&r, 0, ST_DIR_FWD, SIZE_MAX) > BULK / 10);
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, SIZE_MAX) > BULK / 10);
+    /* More than the faster path could carry alone (50 Mbit/s), toward the sum (70). */
+    assert_true(r.st.c2s.goodput_bps > 55.0 * MBIT);
+}
+
 /* ---- the harness ---------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -168,6 +211,8 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_paths_lossy),
+        cmocka_unit_test(test_path_outage),
+        cmocka_unit_test(test_ipv6),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
 }

@@ -157,6 +157,18 @@ static void sm_trace(void *user, const struct sim_trace *ev)
     sm_count(t->cfg, side == 0 ? &sf->c2s : &sf->s2c, &seg, ev->now);
 }
 
+/* At the end of the run: the stacks' insides, when asked for. */
+static void sm_at_end(void *user, umptcp_stack *client, umptcp_stack *server)
+{
+    struct sm_tracer *t = user;
+    bool failed = t->res->st.failure != ST_OK || !t->res->st.c2s.eof;
+    if (getenv("UMPTCP_SM_DUMP") == NULL && !(t->cfg->dump_on_failure && failed))
+        return;
+    fprintf(stdout, "state at %.6f s:\n", (double)t->res->st.end_ns / 1e9);
+    sm_dump_stack(stdout, "client", client);
+    sm_dump_stack(stdout, "server", server);
+}
+
 enum st_failure sm_run(const struct sm_config *cfg, struct sm_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -164,6 +176,8 @@ enum st_failure sm_run(const struct sm_config *cfg, struct sm_result *res)
     struct st_config st = cfg->st;
     st.trace = sm_trace;
     st.trace_user = &t;
+    st.at_end = sm_at_end;
+    st.at_end_user = &t;
     return st_run(&st, &res->st);
 }
 

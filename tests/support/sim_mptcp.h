@@ -59,6 +59,7 @@ struct sm_config {
     struct st_config st;
     uint64_t marks[SM_MAX_MARKS]; /* increasing simulated times splitting phase_bytes */
     size_t nmarks;
+    bool dump_on_failure; /* print sm_dump_stack of both stacks when the run fails */
 };
 
 struct sm_result {
@@ -92,6 +93,11 @@ uint64_t sm_path_retrans_bytes(const struct sm_result *res, size_t path, enum st
 /* st_result_print, then one line per subflow (bytes, goodput, retransmissions, phases) and the
  * MPTcpExt counters of both stacks. */
 void sm_result_print(const struct sm_config *cfg, const struct sm_result *res, FILE *out);
+
+/* Prints the internal state of every MPTCP connection of a stack (sim_mptcp_dump.c). sm_run
+ * does it for both stacks at the end of the run when UMPTCP_SM_DUMP is set in the
+ * environment, or when the run failed and dump_on_failure is set. */
+void sm_dump_stack(FILE *out, const char *name, const umptcp_stack *s);
 
 /* ---- middleboxes --------------------------------------------------------------------- */
 

@@ -727,6 +727,8 @@ enum st_failure st_run(const struct st_config *cfg, struct st_result *res)
     else if (st_start(r) == UMPTCP_OK)
         st_simulate(r);
     st_collect(r);
+    if (cfg->at_end != NULL && r->w != NULL)
+        cfg->at_end(cfg->at_end_user, r->client.stack, r->server.stack);
     st_flow_finish(r, &r->c2s);
     st_flow_finish(r, &r->s2c);
     if (res->failure == ST_OK && (!res->c2s.complete || !res->s2c.complete))

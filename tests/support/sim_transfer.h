@@ -126,6 +126,10 @@ struct st_config {
     /* Optional: every send, delivery and drop of the world (sim_world_set_trace). */
     sim_trace_fn trace;
     void *trace_user;
+    /* Optional: called at the end of the run, before the world (and the stacks) are freed, with
+     * the connections still open (NULL once closed), to look inside. */
+    void (*at_end)(void *user, umptcp_stack *client, umptcp_stack *server);
+    void *at_end_user;
 };
 
 /* Fills cfg with one symmetric clean path (unlimited), 1 MB client -> server, seed 1. */
