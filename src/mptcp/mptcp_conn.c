@@ -440,14 +440,17 @@ void mptcp_conn_peer_data_fin(struct mptcp_conn *mc, uint64_t dsn, uint64_t now)
     mptcp_conn_check_peer_fin(mc, now);
 }
 
-/* Inserts bytes at a DSN into the data-level reassembly; returns the bytes now in order. */
+/* Inserts bytes at a DSN into the data-level reassembly; returns the bytes now in order, and
+ * in *all_kept whether every byte is held (stored, or a duplicate of what is). */
 static size_t mptcp_conn_insert(struct mptcp_conn *mc, uint64_t dsn, const uint8_t *data,
-                                size_t len)
+                                size_t len, bool *all_kept)
 {
     struct tcp_rcvbuf_insert_result r;
+    *all_kept = false;
     if (tcp_rcvbuf_insert(&mc->rcv, mptcp_dsn_low32(dsn), data, len, &r) != UMPTCP_OK)
         return 0;
     mc->rcv_nxt += r.in_order;
+    *all_kept = r.dropped == 0;
     return r.in_order;
 }
 
@@ -460,7 +463,8 @@ static size_t mptcp_conn_pull_plain(struct mptcp_conn *mc, struct tcp_sock *sk)
     for (int i = 0; i < n; i++) {
         size_t room = tcp_rcvbuf_window(&mc->rcv);
         size_t len = spans[i].len < room ? spans[i].len : room;
-        moved += mptcp_conn_insert(mc, mc->rcv_nxt, spans[i].data, len);
+        bool kept;
+        moved += mptcp_conn_insert(mc, mc->rcv_nxt, spans[i].data, len, &kept);
         if (len < spans[i].len)
             break;
     }
@@ -503,11 +507,35 @@ static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow
             break;
         if (mptcp_dsn_gt(c.dsn + c.len, right))
             c.len = (size_t)(right - c.dsn);
-        /* Old data (below rcv_nxt) is a duplicate across subflows: the buffer trims it. */
-        mptcp_conn_insert(mc, c.dsn, spans[0].data, c.len);
+        /* Old data (below rcv_nxt) is a duplicate across subflows: the buffer trims it. The
+         * subflow acknowledged these bytes and the peer will not send them again, so bytes
+         * the data level cannot hold now (its out-of-order range limit, memory) must not be
+         * dropped: they stay in the subflow until the gap before them fills (pull_all). */
+        bool kept;
+        mptcp_conn_insert(mc, c.dsn, spans[0].data, c.len, &kept);
+        if (!kept)
+            break;
         mptcp_rmap_consume(&sf->rmap, c.len);
         tcp_rcvbuf_consume(&sk->rcv, c.len);
         moved += c.len;
+    }
+    return moved;
+}
+
+/* Bytes left in subflows (beyond the data-level window, or held back by the out-of-order
+ * limit) can go up once the data level moved on: pulls every subflow until none moves a byte
+ * (each pass either advances or ends; bounded). */
+static size_t mptcp_conn_pull_all(struct mptcp_conn *mc)
+{
+    size_t moved = 0;
+    for (unsigned pass = 0; pass < MPTCP_MAX_SUBFLOWS + 1; pass++) {
+        size_t now_moved = 0;
+        for (unsigned i = 0; i < mc->nsub; i++)
+            if (mc->sub[i]->sk != NULL && tcp_rcvbuf_readable(&mc->sub[i]->sk->rcv) > 0)
+                now_moved += mptcp_conn_pull_mapped(mc, mc->sub[i]);
+        moved += now_moved;
+        if (now_moved == 0)
+            break;
     }
     return moved;
 }
@@ -516,8 +544,11 @@ void mptcp_conn_pull(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t n
 {
     if (!mc->rcv_ready || sf->sk == NULL)
         return;
+    uint64_t before = mc->rcv_nxt;
     size_t moved =
         mc->fallback ? mptcp_conn_pull_plain(mc, sf->sk) : mptcp_conn_pull_mapped(mc, sf);
+    if (!mc->fallback && mc->rcv_nxt != before)
+        moved += mptcp_conn_pull_all(mc);
     mptcp_conn_check_peer_fin(mc, now);
     if (moved > 0 && mc->ops->readable != NULL)
         mc->ops->readable(mc, now);
@@ -534,6 +565,12 @@ ssize_t mptcp_conn_read(struct mptcp_conn *mc, void *buf, size_t n, uint64_t now
         return mc->error;
     size_t got = mc->rcv_ready ? tcp_rcvbuf_read(&mc->rcv, buf, n) : 0;
     if (got > 0) {
+        /* The right edge moved: bytes subflows held beyond it may go up now. */
+        if (!mc->fallback && mptcp_conn_pull_all(mc) > 0) {
+            mptcp_conn_check_peer_fin(mc, now);
+            if (mc->ops->readable != NULL)
+                mc->ops->readable(mc, now);
+        }
         /* The shared window opened: tell the peer through a subflow ACK when worth it. */
         for (unsigned i = 0; i < mc->nsub; i++)
             if (mc->sub[i]->sk != NULL && !mc->sub[i]->closed)

@@ -177,6 +177,30 @@ static void test_path_outage(void **state)
     assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, 2) > BULK / 10);
 }
 
+/* ---- the data level's out-of-order limit ---------------------------------------------------- */
+
+/* Two paths of different RTTs leave many holes at the data level; with a tiny out-of-order
+ * range limit at the receiver, bytes the subflows acknowledged must wait in the subflows
+ * rather than be dropped (nobody would send them again). Regression: they were dropped, and
+ * the transfer stalled for good with every subflow idle. */
+static void test_ooo_limit(void **state)
+{
+    (void)state;
+    static umptcp_config small_ooo;
+    umptcp_config_init(&small_ooo);
+    small_ooo.max_ooo_ranges = 4;
+    struct sm_config cfg;
+    two_paths(&cfg, 16);
+    cfg.st.bytes_c2s = 16 * MIB;
+    cfg.st.server.stack_cfg = &small_ooo;
+    cfg.st.time_limit_ns = 60 * SEC;
+    struct sm_result *res = run("ooo_limit", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, SIZE_MAX) > 0);
+}
+
 /* ---- (e) IPv6 --------------------------------------------------------------------------- */
 
 static void test_ipv6(void **state)
@@ -213,6 +237,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_two_paths_lossy),
         cmocka_unit_test(test_path_outage),
         cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_ooo_limit),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
 }
