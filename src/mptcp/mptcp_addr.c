@@ -6,6 +6,7 @@
 #include "crypto/mptcp_crypto.h"
 #include "umptcp/error.h"
 #include "wire/mptcp_opt.h"
+#include "wire/tcp.h"
 
 #include <string.h>
 
@@ -94,11 +95,15 @@ void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
         return;
     }
     mib_inc(mc->mib, MIB_MPTCP_ADD_ADDR);
-    /* Echo it (3.4.1) on the next segment without data. */
+    /* Echo it (3.4.1) at once, on a segment without data: a sender whose segments all carry
+     * data (and a full DSS) would otherwise hold the echo back until its next pure ACK, and
+     * the peer would keep repeating the announcement meanwhile. */
     mc->echo_pending = true;
     mc->echo_id = a->addr_id;
     mc->echo_addr = a->addr;
     sf->sk->ack_now = true;
+    if (tcp_sock_synchronized(sf->sk))
+        tcp_send_control(sf->sk, WIRE_TCP_ACK, sf->sk->snd_nxt, now);
     /* Soft state: a known ID is refreshed, a new one remembered and handed to the PM. */
     for (unsigned i = 0; i < mc->nraddr; i++)
         if (mc->raddr[i].id == a->addr_id)

@@ -177,6 +177,50 @@ static void test_path_outage(void **state)
     assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, 2) > BULK / 10);
 }
 
+/* ---- (d) the server's ADD_ADDR lost ------------------------------------------------------- */
+
+static void test_add_addr_lost(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 14);
+    cfg.st.server_addrs = 2; /* the server announces its second address */
+    /* The server's packets to the client's first address come back over path 0. */
+    struct sm_drop_add_addr mb = {.drop = 2};
+    cfg.st.paths[0].rev.middlebox = sm_mb_drop_add_addr;
+    cfg.st.paths[0].rev.middlebox_user = &mb;
+    struct sm_result *res = run("add_addr_lost", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    printf("    ADD_ADDR: %u seen by the middlebox, %u dropped; server sent %llu, client echoed "
+           "%llu\n",
+           mb.seen, mb.dropped, (unsigned long long)r.add_addr_sent[1],
+           (unsigned long long)r.add_addr_echo_sent[0]);
+    assert_int_equal(mb.dropped, 2);
+    assert_true(r.add_addr_sent[1] >= 3); /* repeated until echoed (3.4.1) */
+    assert_int_equal(st_server_counter(&r.st, "MPTcpExtAddAddrTx"), r.add_addr_sent[1]);
+    /* The third one got through and was echoed at once: no further repeats. */
+    assert_int_equal(r.add_addr_sent[1], 3);
+    assert_int_equal(st_client_counter(&r.st, "MPTcpExtAddAddr"), 1);
+    assert_int_equal(r.add_addr_echo_sent[0], 1);
+    assert_int_equal(st_server_counter(&r.st, "MPTcpExtEchoAdd"), 1);
+    /* The client joined the announced address from both of its addresses, and data went
+     * there. */
+    umptcp_addr announced;
+    assert_int_equal(umptcp_addr_parse(&announced, "10.2.2.1"), 0);
+    unsigned joins = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < r.nsub; i++) {
+        if (!umptcp_addr_equal(&r.sub[i].server.addr, &announced))
+            continue;
+        joins += r.sub[i].join;
+        bytes += r.sub[i].c2s.new_bytes;
+    }
+    assert_int_equal(joins, 2);
+    assert_true(bytes > BULK / 10);
+}
+
 /* ---- the data level's out-of-order limit ---------------------------------------------------- */
 
 /* Two paths of different RTTs leave many holes at the data level; with a tiny out-of-order
@@ -234,9 +278,8 @@ int main(int argc, char **argv)
             cmocka_set_test_filter(argv[++i]);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_paths_lossy),
-        cmocka_unit_test(test_path_outage),
-        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_two_paths_lossy), cmocka_unit_test(test_path_outage),
+        cmocka_unit_test(test_add_addr_lost),   cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ooo_limit),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
