@@ -251,25 +251,24 @@ static int mptcp_conn_place(struct mptcp_conn *mc, struct mptcp_subflow *sf, siz
 
 /* RFC 8684 3.3.6: a subflow that failed (closed with an error) or stalled (two RTOs in a row)
  * keeps what it was given; everything of it not yet DATA_ACKed goes again on another one. The
- * receiver drops the copies it already has. */
+ * receiver drops the copies it already has. Its mappings are walked from the oldest (there is
+ * no bound on how many ranges this is: the subflow's mapping list is the queue). */
 static void mptcp_conn_reinject_from(struct mptcp_conn *mc, struct mptcp_subflow *sf)
 {
     sf->stalled = true;
-    for (size_t i = 0; i < mptcp_smap_count(&sf->smap); i++) {
-        const struct mptcp_smap_entry *e = mptcp_smap_at(&sf->smap, i);
-        uint64_t end = e->dsn + e->len;
-        if (!mptcp_dsn_gt(end, mc->snd_una) || mc->nreinject == MPTCP_MAX_REINJECT)
-            continue;
-        uint64_t start = mptcp_dsn_gt(e->dsn, mc->snd_una) ? e->dsn : mc->snd_una;
-        mc->reinject[mc->nreinject].dsn = start;
-        mc->reinject[mc->nreinject].len = (uint32_t)(end - start);
-        mc->nreinject++;
-        mib_inc(mc->mib, MIB_MPTCP_REINJECT);
-    }
+    const struct mptcp_smap_entry *first = mptcp_smap_at(&sf->smap, 0);
+    if (first == NULL)
+        return;
+    sf->reinject_pending = true;
+    sf->reinject_ssn = first->ssn;
+    (void)mc;
 }
 
-/* Notices stalled subflows, and ones that work again. */
-static void mptcp_conn_check_stalls(struct mptcp_conn *mc)
+static void mptcp_conn_reap_stalled(struct mptcp_conn *mc, uint64_t now);
+
+/* Notices stalled subflows, and ones that work again (their own retransmissions deliver what
+ * they hold: reinjecting more of it would only duplicate). */
+static void mptcp_conn_check_stalls(struct mptcp_conn *mc, uint64_t now)
 {
     if (mc->fallback || mc->nsub < 2)
         return;
@@ -277,40 +276,64 @@ static void mptcp_conn_check_stalls(struct mptcp_conn *mc)
         struct mptcp_subflow *sf = mc->sub[i];
         if (sf->sk == NULL || sf->closed)
             continue;
-        if (!sf->stalled && sf->sk->retries >= 2)
+        if (!sf->stalled && sf->sk->retries >= 2) {
             mptcp_conn_reinject_from(mc, sf);
-        else if (sf->stalled && sf->sk->retries == 0)
+        } else if (sf->stalled && sf->sk->retries == 0) {
             sf->stalled = false;
+            sf->reinject_pending = false;
+        }
     }
+    mptcp_conn_reap_stalled(mc, now); /* one that stalled after both DATA_FINs went through */
 }
 
-/* The reinjection queue goes first, on whatever subflow the scheduler picks. */
-static void mptcp_conn_push_reinject(struct mptcp_conn *mc, uint64_t now)
+/* Sends again, on whatever subflow the scheduler picks, the part of mapping e of `from` at
+ * and after from->reinject_ssn that is not DATA_ACKed. Returns false when no subflow could take
+ * all of it now (the cursor marks where to go on). */
+static bool mptcp_conn_reinject_entry(struct mptcp_conn *mc, struct mptcp_subflow *from,
+                                      const struct mptcp_smap_entry *e, uint64_t now)
 {
-    while (mc->nreinject > 0) {
-        uint64_t dsn = mc->reinject[0].dsn;
-        uint32_t len = mc->reinject[0].len;
-        if (len == 0 || !mptcp_dsn_gt(dsn + len, mc->snd_una)) { /* done or DATA_ACKed */
-            memmove(&mc->reinject[0], &mc->reinject[1],
-                    (mc->nreinject - 1) * sizeof(mc->reinject[0]));
-            mc->nreinject--;
+    uint32_t end_ssn = e->ssn + e->len;
+    if (!tcp_seq_lt(from->reinject_ssn, end_ssn))
+        return true; /* done before */
+    uint32_t off = tcp_seq_gt(from->reinject_ssn, e->ssn) ? from->reinject_ssn - e->ssn : 0;
+    bool started = off > 0;
+    for (unsigned guard = 0; guard < 64 && off < e->len; guard++) {
+        uint64_t dsn = e->dsn + off;
+        if (mptcp_dsn_lt(dsn, mc->snd_una)) { /* DATA_ACKed meanwhile */
+            uint64_t skip = mc->snd_una - dsn;
+            off = skip >= e->len - off ? e->len : off + (uint32_t)skip;
+            from->reinject_ssn = e->ssn + off;
             continue;
         }
-        if (mptcp_dsn_lt(dsn, mc->snd_una)) {
-            len -= (uint32_t)(mc->snd_una - dsn);
-            dsn = mc->snd_una;
-        }
+        size_t len = e->len - off;
         struct mptcp_subflow *sf = mptcp_conn_pick(mc, len);
         if (sf == NULL)
-            return;
-        size_t n = len < MPTCP_MAX_CHUNK ? len : MPTCP_MAX_CHUNK;
+            return false;
         size_t room = tcp_sndbuf_free_space(&sf->sk->snd);
-        if (n > room)
-            n = room;
+        size_t n = len < room ? len : room;
         if (n == 0 || mptcp_conn_place_at(mc, sf, dsn, n, now) != UMPTCP_OK)
-            return;
-        mc->reinject[0].dsn = dsn + n;
-        mc->reinject[0].len = len - (uint32_t)n;
+            return false;
+        if (!started)
+            mib_inc(mc->mib, MIB_MPTCP_REINJECT); /* one more range sent again */
+        started = true;
+        off += (uint32_t)n;
+        from->reinject_ssn = e->ssn + off;
+    }
+    return off >= e->len;
+}
+
+/* Reinjection goes first: every subflow with mappings left to send again. */
+static void mptcp_conn_push_reinject(struct mptcp_conn *mc, uint64_t now)
+{
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *from = mc->sub[i];
+        if (!from->reinject_pending)
+            continue;
+        size_t count = mptcp_smap_count(&from->smap);
+        for (size_t k = 0; k < count; k++)
+            if (!mptcp_conn_reinject_entry(mc, from, mptcp_smap_at(&from->smap, k), now))
+                return;
+        from->reinject_pending = false;
     }
 }
 
@@ -337,7 +360,7 @@ static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
 
 void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
 {
-    mptcp_conn_check_stalls(mc);
+    mptcp_conn_check_stalls(mc, now);
     mptcp_conn_push_reinject(mc, now);
     for (unsigned guard = 0; guard < 1024; guard++) {
         uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
@@ -352,8 +375,6 @@ void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
     }
     mptcp_conn_push_fin(mc, now);
 }
-
-static void mptcp_conn_reap_stalled(struct mptcp_conn *mc, uint64_t now);
 
 /* Frees data-level bytes below una (a DATA_ACK, or subflow ACKs in fallback). */
 static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t now)

@@ -30,8 +30,6 @@
 #define MPTCP_MAX_SUBFLOWS 8
 /* Addresses remembered per connection: the peer's announced ones, and our announcements. */
 #define MPTCP_MAX_ADDRS 8
-/* Data-level ranges waiting to be sent again on another subflow (3.3.6). */
-#define MPTCP_MAX_REINJECT 64
 /* Largest chunk one DSS mapping carries (the Data-Level Length field is 16 bits). */
 #define MPTCP_MAX_CHUNK 65535u
 
@@ -76,6 +74,10 @@ struct mptcp_subflow {
     bool initial;           /* the MP_CAPABLE subflow */
     bool closed;            /* its socket reached CLOSED */
     bool stalled;           /* consecutive RTOs: not used, its data was reinjected (3.3.6) */
+    /* Reinjection of what it holds (3.3.6): its mappings from subflow SSN reinject_ssn on are
+     * still to be sent again on other subflows. */
+    bool reinject_pending;
+    uint32_t reinject_ssn;
     /* MP_JOIN subflows (3.2). */
     bool join;
     bool join_ok;     /* HMACs verified and the handshake's last ACK seen: may carry data */
@@ -123,13 +125,6 @@ struct mptcp_conn {
     unsigned nsub;
     uint32_t next_sf_id;
     struct mptcp_sched sched;
-
-    /* Reinjection (3.3.6): [dsn, dsn + len) to send again on a working subflow. */
-    struct {
-        uint64_t dsn;
-        uint32_t len;
-    } reinject[MPTCP_MAX_REINJECT];
-    unsigned nreinject;
 
     /* Address signalling (3.4). */
     struct mptcp_remote_addr raddr[MPTCP_MAX_ADDRS];

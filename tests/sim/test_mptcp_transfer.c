@@ -153,6 +153,31 @@ static void test_two_paths_lossy(void **state)
     assert_true(r.st.c2s.goodput_bps > 1.1 * s.st.c2s.goodput_bps);
 }
 
+/* ---- (b) a path cut for good ------------------------------------------------------------ */
+
+static void test_path_cut(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 12);
+    /* The first path (the initial subflow's) dies both ways at 2 s, never to return. */
+    st_add_timed(&cfg.st, 2 * SEC, ST_ACT_LINK_DOWN, 0, ST_DIR_BOTH, 0, 0);
+    cfg.marks[0] = 2 * SEC;
+    cfg.nmarks = 1;
+    struct sm_result *res = run("path_cut", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    assert_true(r.st.fwd[0].drop_down > 0);
+    assert_true(sm_path_bytes(&r, 0, ST_DIR_FWD, 0) > 0);
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, 0) > 0);
+    /* Nothing new after the cut but what the scheduler placed before two RTOs told. */
+    assert_true(sm_path_bytes(&r, 0, ST_DIR_FWD, 1) < BULK / 100);
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, 1) > BULK / 2);
+    /* What the dead path held was sent again on the other (3.3.6). */
+    assert_true(st_client_counter(&r.st, "MPTcpExtReinject") > 0);
+}
+
 /* ---- (c) a path that goes down and comes back -------------------------------------------- */
 
 static void test_path_outage(void **state)
@@ -278,8 +303,11 @@ int main(int argc, char **argv)
             cmocka_set_test_filter(argv[++i]);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_paths_lossy), cmocka_unit_test(test_path_outage),
-        cmocka_unit_test(test_add_addr_lost),   cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_two_paths_lossy),
+        cmocka_unit_test(test_path_cut),
+        cmocka_unit_test(test_path_outage),
+        cmocka_unit_test(test_add_addr_lost),
+        cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ooo_limit),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);

@@ -10,10 +10,10 @@
 static void sm_dump_subflow(FILE *out, const struct mptcp_subflow *sf)
 {
     const struct tcp_sock *sk = sf->sk;
-    fprintf(out, "    sf %u%s%s%s%s%s", sf->id, sf->initial ? " initial" : "",
+    fprintf(out, "    sf %u%s%s%s%s%s%s", sf->id, sf->initial ? " initial" : "",
             sf->join ? (sf->join_ok ? " join-ok" : " join-pending") : "",
-            sf->stalled ? " STALLED" : "", sf->closed ? " closed" : "",
-            sf->backup || sf->peer_backup ? " backup" : "");
+            sf->stalled ? " STALLED" : "", sf->reinject_pending ? " reinjecting" : "",
+            sf->closed ? " closed" : "", sf->backup || sf->peer_backup ? " backup" : "");
     if (sk == NULL) {
         fprintf(out, " (no socket)\n");
         return;
@@ -33,12 +33,12 @@ static void sm_dump_conn(FILE *out, const struct mptcp_conn *mc)
 {
     fprintf(out,
             "  mptcp conn%s%s%s: snd una %llu nxt %llu right %llu buffered %zu fin q/m/a %d%d%d "
-            "reinject %u; rcv nxt %llu readable %zu window %zu peer_fin %d/%d; %u subflows\n",
+            "rcv nxt %llu readable %zu window %zu peer_fin %d/%d; %u subflows\n",
             mc->initiator ? " initiator" : "", mc->fallback ? " FALLBACK" : "",
             mc->closed ? " closed" : "", (unsigned long long)(mc->snd_una - mc->local_idsn),
             (unsigned long long)(mc->snd_nxt - mc->local_idsn),
             (unsigned long long)(mc->snd_right - mc->local_idsn), tcp_sndbuf_used(&mc->snd),
-            mc->fin_queued, mc->fin_mapped, mc->fin_acked, mc->nreinject,
+            mc->fin_queued, mc->fin_mapped, mc->fin_acked,
             (unsigned long long)(mc->rcv_nxt - mc->remote_idsn),
             mc->rcv_ready ? tcp_rcvbuf_readable(&mc->rcv) : 0,
             mc->rcv_ready ? tcp_rcvbuf_window(&mc->rcv) : 0, mc->peer_fin_seen, mc->peer_fin,
