@@ -178,6 +178,35 @@ static void test_path_cut(void **state)
     assert_true(st_client_counter(&r.st, "MPTcpExtReinject") > 0);
 }
 
+/* Both ways at once (50 MiB each), the initial subflow's path cut for good at 2 s: each side
+ * reinjects what it had on the dead path, both DATA_FINs go through on the other path, and both
+ * sides close in order. */
+static void test_both_ways_cut(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 17);
+    cfg.st.bytes_s2c = BULK;
+    st_add_timed(&cfg.st, 2 * SEC, ST_ACT_LINK_DOWN, 0, ST_DIR_BOTH, 0, 0);
+    cfg.marks[0] = 2 * SEC;
+    cfg.nmarks = 1;
+    struct sm_result *res = run("both_ways_cut", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    printf("    s2c %.2f Mbit/s, server reinjected %llu\n", r.st.s2c.goodput_bps / 1e6,
+           (unsigned long long)st_server_counter(&r.st, "MPTcpExtReinject"));
+    assert_int_equal(r.st.s2c.bytes_received, BULK);
+    for (int d = 0; d < 2; d++) {
+        enum st_dir dir = d ? ST_DIR_REV : ST_DIR_FWD;
+        assert_true(sm_path_bytes(&r, 0, dir, 0) > 0);
+        assert_true(sm_path_bytes(&r, 0, dir, 1) < BULK / 100);
+        assert_true(sm_path_bytes(&r, 1, dir, 1) > BULK / 2);
+    }
+    assert_true(st_client_counter(&r.st, "MPTcpExtReinject") > 0);
+    assert_true(st_server_counter(&r.st, "MPTcpExtReinject") > 0);
+}
+
 /* ---- (c) a path that goes down and comes back -------------------------------------------- */
 
 static void test_path_outage(void **state)
@@ -289,7 +318,39 @@ static void test_ipv6(void **state)
     assert_true(r.st.c2s.goodput_bps > 55.0 * MBIT);
 }
 
-/* ---- the harness ---------------------------------------------------------------------------- */
+/* ---- the harness itself ------------------------------------------------------------------- */
+
+/* The same seed gives the same multipath run, event for event; the per-subflow accounts add
+ * up to the transfer. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 18);
+    impair(&cfg, 0);
+    impair(&cfg, 1);
+    cfg.st.bytes_c2s = 2 * MIB;
+    cfg.st.bytes_s2c = 1 * MIB;
+    struct sm_result *a = sm_result_new(), *b = sm_result_new();
+    assert_non_null(a);
+    assert_non_null(b);
+    enum st_failure fa = sm_run(&cfg, a), fb = sm_run(&cfg, b);
+    bool same = a->st.events == b->st.events && a->st.done_ns == b->st.done_ns &&
+                a->nsub == b->nsub && a->nsub == 2 &&
+                a->sub[1].c2s.new_bytes == b->sub[1].c2s.new_bytes &&
+                a->sub[0].s2c.retrans_bytes == b->sub[0].s2c.retrans_bytes;
+    uint64_t c2s = a->sub[0].c2s.new_bytes + a->sub[1].c2s.new_bytes;
+    uint64_t s2c = a->sub[0].s2c.new_bytes + a->sub[1].s2c.new_bytes;
+    free(a);
+    free(b);
+    assert_int_equal(fa, ST_OK);
+    assert_int_equal(fb, ST_OK);
+    assert_true(same);
+    assert_int_equal(c2s, 2 * MIB);
+    assert_int_equal(s2c, 1 * MIB);
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
@@ -303,12 +364,10 @@ int main(int argc, char **argv)
             cmocka_set_test_filter(argv[++i]);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_paths_lossy),
-        cmocka_unit_test(test_path_cut),
-        cmocka_unit_test(test_path_outage),
-        cmocka_unit_test(test_add_addr_lost),
-        cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_ooo_limit),
+        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_two_paths_lossy),
+        cmocka_unit_test(test_both_ways_cut), cmocka_unit_test(test_path_cut),
+        cmocka_unit_test(test_path_outage),   cmocka_unit_test(test_add_addr_lost),
+        cmocka_unit_test(test_ipv6),          cmocka_unit_test(test_ooo_limit),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
 }
