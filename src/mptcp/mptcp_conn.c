@@ -38,7 +38,7 @@ struct mptcp_conn *mptcp_conn_new(const umptcp_config *cfg, struct mib *mib,
     mptcp_sched_init(&mc->sched, &mptcp_sched_minrtt_ops);
     /* RFC 8684 3.1: the MP_CAPABLE SYN takes the first octet of the data sequence space. */
     mc->snd_una = mc->snd_nxt = mc->local_idsn + 1;
-    mc->snd_right = mc->snd_una;
+    mc->snd_right = mc->hol_dsn = mc->snd_una;
     if (tcp_sndbuf_init(&mc->snd, mptcp_dsn_low32(mc->snd_una), cfg->sndbuf) != UMPTCP_OK) {
         mptcp_token_remove(tokens, mc->local_token);
         free(mc);
@@ -155,8 +155,9 @@ static uint32_t mptcp_conn_unsent(const struct tcp_sock *sk)
 }
 
 /* The scheduler's choice for the next chunk of up to want bytes (3.3.8: backup subflows only
- * when no other one is usable), or NULL. */
-static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc, size_t want)
+ * when no other one is usable), or NULL; never `except` (may be NULL). */
+static struct mptcp_subflow *mptcp_conn_pick_except(struct mptcp_conn *mc, size_t want,
+                                                    const struct mptcp_subflow *except)
 {
     struct mptcp_sched_subflow view[MPTCP_MAX_SUBFLOWS];
     for (unsigned i = 0; i < mc->nsub; i++) {
@@ -166,6 +167,7 @@ static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc, size_t want)
         v->id = sf->id;
         v->backup = sf->backup || sf->peer_backup;
         v->usable = mptcp_conn_usable(sf);
+        v->excluded = sf == except;
         if (!v->usable)
             continue;
         const struct tcp_sock *sk = sf->sk;
@@ -180,6 +182,11 @@ static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc, size_t want)
         return mptcp_conn_usable(mc->sub[0]) ? mc->sub[0] : NULL;
     int i = mptcp_sched_pick(&mc->sched, view, mc->nsub, want);
     return i == MPTCP_SCHED_NONE ? NULL : mc->sub[i];
+}
+
+static struct mptcp_subflow *mptcp_conn_pick(struct mptcp_conn *mc, size_t want)
+{
+    return mptcp_conn_pick_except(mc, want, NULL);
 }
 
 /* How many data-level bytes may go to sf now: unsent data, the peer's data-level window, the
@@ -358,6 +365,90 @@ static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
     }
 }
 
+/* The subflow holding a mapping (not yet acknowledged on it) that covers data-level byte dsn,
+ * with that mapping in *entry; NULL when none does. */
+static struct mptcp_subflow *mptcp_conn_holder(struct mptcp_conn *mc, uint64_t dsn,
+                                               const struct mptcp_smap_entry **entry)
+{
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (sf->closed || sf->sk == NULL)
+            continue;
+        for (size_t k = 0; k < mptcp_smap_count(&sf->smap); k++) {
+            const struct mptcp_smap_entry *e = mptcp_smap_at(&sf->smap, k);
+            if (mptcp_dsn_geq(dsn, e->dsn) && mptcp_dsn_lt(dsn, e->dsn + e->len)) {
+                *entry = e;
+                return sf;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Is new data held back by the connection itself rather than by the subflows: the peer's
+ * data-level window has no room for a segment, or every byte of a full send buffer went out? */
+static bool mptcp_conn_hol_blocked(const struct mptcp_conn *mc, uint32_t mss)
+{
+    uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
+    if (mc->snd_nxt == end)
+        return tcp_sndbuf_free_space(&mc->snd) == 0;
+    uint64_t room = mptcp_dsn_gt(mc->snd_right, mc->snd_nxt) ? mc->snd_right - mc->snd_nxt : 0;
+    return room < mss;
+}
+
+/* The holder of the head of line keeps too much in flight for its path: its congestion window
+ * is cut as for a congestion signal without loss (the CC sets ssthresh, cwnd follows at once),
+ * at most once per its RTT and never during its own loss recovery (PRR drives cwnd then). */
+static void mptcp_conn_penalize(struct mptcp_subflow *sf, uint64_t now)
+{
+    struct tcp_sock *sk = sf->sk;
+    uint64_t srtt = tcp_rtt_srtt(&sk->rtt);
+    if ((sf->penalized_at != 0 && now - sf->penalized_at < srtt) || tcp_rtx_in_recovery(&sk->rtx))
+        return;
+    uint32_t flight = tcp_rtx_pipe(&sk->rtx);
+    struct cc_loss_event loss = {.now = now, .kind = CC_LOSS_ECN, .bytes_in_flight = flight};
+    cc_on_loss(&sk->cc, &loss);
+    struct cc_exit_event done = {.now = now, .bytes_in_flight = flight};
+    cc_on_recovery_exit(&sk->cc, &done);
+    sf->penalized_at = now;
+}
+
+/* Opportunistic reinjection, a local policy RFC 8684 3.3.6 leaves open (Raiciu et al., "How
+ * Hard Can It Be? Designing and Implementing a Deployable Multipath TCP", NSDI 2012): when
+ * new data is held back by the connection (window or send buffer) while its oldest
+ * un-DATA_ACKed bytes sit on a slower subflow (a long queue, a loss being repaired), a faster
+ * subflow with room sends that mapping again, once per head of line. The data level then
+ * moves at the pace of the fast path instead of waiting for the slow one, and the slow
+ * subflow's window is cut (penalisation, same paper) so that it stops filling its queue. */
+static void mptcp_conn_push_hol(struct mptcp_conn *mc, uint64_t now)
+{
+    if (mc->fallback || mc->nsub < 2 || !mptcp_dsn_gt(mc->snd_nxt, mc->snd_una) ||
+        mptcp_dsn_lt(mc->snd_una, mc->hol_dsn))
+        return;
+    const struct mptcp_smap_entry *e = NULL;
+    struct mptcp_subflow *holder = mptcp_conn_holder(mc, mc->snd_una, &e);
+    if (holder == NULL)
+        return; /* acknowledged on its subflow: the DATA_ACK is on its way */
+    uint64_t len = e->dsn + e->len - mc->snd_una;
+    struct mptcp_subflow *sf = mptcp_conn_pick_except(mc, (size_t)len, holder);
+    if (sf == NULL || !mptcp_conn_hol_blocked(mc, sf->sk->mss) ||
+        tcp_rtt_srtt(&sf->sk->rtt) >= tcp_rtt_srtt(&holder->sk->rtt))
+        return;
+    const struct tcp_sock *sk = sf->sk;
+    uint32_t busy = tcp_rtx_pipe(&sk->rtx) + mptcp_conn_unsent(sk);
+    uint32_t room = sk->cc.st.cwnd > busy ? sk->cc.st.cwnd - busy : 0;
+    size_t free_space = tcp_sndbuf_free_space(&sk->snd);
+    if (len > room)
+        len = room;
+    if (len > free_space)
+        len = free_space;
+    if (len == 0 || mptcp_conn_place_at(mc, sf, mc->snd_una, (size_t)len, now) != UMPTCP_OK)
+        return;
+    mc->hol_dsn = mc->snd_una + len;
+    mib_inc(mc->mib, MIB_MPTCP_REINJECT);
+    mptcp_conn_penalize(holder, now);
+}
+
 void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
 {
     mptcp_conn_check_stalls(mc, now);
@@ -373,6 +464,7 @@ void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
         if (len == 0 || mptcp_conn_place(mc, sf, len, now) != UMPTCP_OK)
             break;
     }
+    mptcp_conn_push_hol(mc, now);
     mptcp_conn_push_fin(mc, now);
 }
 

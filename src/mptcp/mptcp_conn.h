@@ -78,6 +78,7 @@ struct mptcp_subflow {
      * still to be sent again on other subflows. */
     bool reinject_pending;
     uint32_t reinject_ssn;
+    uint64_t penalized_at; /* its window was last cut for holding the head of line (push_hol) */
     /* MP_JOIN subflows (3.2). */
     bool join;
     bool join_ok;     /* HMACs verified and the handshake's last ACK seen: may carry data */
@@ -110,6 +111,7 @@ struct mptcp_conn {
     uint64_t snd_una;   /* oldest DSN not DATA_ACKed */
     uint64_t snd_nxt;   /* next DSN to hand to a subflow */
     uint64_t snd_right; /* peer's window right edge: DATA_ACK + window (3.3.4) */
+    uint64_t hol_dsn;   /* head-of-line bytes below it were sent again already (push_hol) */
     bool fin_queued, fin_mapped, fin_acked;
     uint64_t fin_dsn; /* our DATA_FIN's DSN (valid when fin_mapped) */
 

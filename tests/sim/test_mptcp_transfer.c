@@ -153,6 +153,37 @@ static void test_two_paths_lossy(void **state)
     assert_true(r.st.c2s.goodput_bps > 1.1 * s.st.c2s.goodput_bps);
 }
 
+/* ---- a slow path with a deep queue --------------------------------------------------------- */
+
+/* The second path is slow (10 Mbit/s), long (200 ms RTT) and bloated (2 MiB of queue): what
+ * the scheduler puts there waits seconds, while the data level cannot move past it (the send
+ * buffer fills with data the fast path already delivered). Opportunistic reinjection of the
+ * head of line on the fast path, with the slow subflow's window cut, keeps the aggregate above
+ * the fast path alone. Regression: 35.9 Mbit/s against 45.6 on the fast path alone. */
+static void test_slow_bloated_path(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 19);
+    st_path_symmetric(&cfg.st, 1, 10 * MBIT, 100 * MS, 2 * MIB);
+    struct sm_result *res = run("slow_bloated_path", &cfg);
+    struct sm_config one = cfg;
+    one.st.npaths = 1;
+    struct sm_result *single = run("fast_path_only", &one);
+    struct sm_result r = *res, s = *single;
+    free(res);
+    free(single);
+    check_common(&cfg, &r);
+    assert_int_equal(s.st.failure, ST_OK);
+    printf("    aggregate %.2f Mbit/s vs fast path alone %.2f Mbit/s (x%.2f); slow path %llu B\n",
+           r.st.c2s.goodput_bps / 1e6, s.st.c2s.goodput_bps / 1e6,
+           r.st.c2s.goodput_bps / s.st.c2s.goodput_bps,
+           (unsigned long long)sm_path_bytes(&r, 1, ST_DIR_FWD, SIZE_MAX));
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, SIZE_MAX) > 0);
+    assert_true(st_client_counter(&r.st, "MPTcpExtReinject") > 0);
+    assert_true(r.st.c2s.goodput_bps > 1.05 * s.st.c2s.goodput_bps);
+}
+
 /* ---- (b) a path cut for good ------------------------------------------------------------ */
 
 static void test_path_cut(void **state)
@@ -365,9 +396,10 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_two_paths_lossy),
-        cmocka_unit_test(test_both_ways_cut), cmocka_unit_test(test_path_cut),
-        cmocka_unit_test(test_path_outage),   cmocka_unit_test(test_add_addr_lost),
-        cmocka_unit_test(test_ipv6),          cmocka_unit_test(test_ooo_limit),
+        cmocka_unit_test(test_both_ways_cut), cmocka_unit_test(test_slow_bloated_path),
+        cmocka_unit_test(test_path_cut),      cmocka_unit_test(test_path_outage),
+        cmocka_unit_test(test_add_addr_lost), cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_ooo_limit),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
 }
