@@ -2,6 +2,7 @@
  * every algorithm shares, and the per-stack registry of named algorithms. */
 #include "cc/cc.h"
 #include "util/ops_name.h"
+#include "util/ops_registry.h"
 
 #include <string.h>
 
@@ -196,7 +197,7 @@ int cc_registry_init(struct cc_registry *reg)
 {
     if (reg == NULL)
         return UMPTCP_ERR_INVAL;
-    memset(reg, 0, sizeof(*reg));
+    ops_registry_clear(&reg->r);
     int rc = cc_registry_add(reg, &cc_reno_ops);
     if (rc == UMPTCP_OK)
         rc = cc_registry_add(reg, &cc_cubic_ops);
@@ -208,54 +209,25 @@ int cc_registry_add(struct cc_registry *reg, const struct cc_ops *ops)
     if (reg == NULL)
         return UMPTCP_ERR_INVAL;
     int rc = cc_ops_validate(ops);
-    if (rc != UMPTCP_OK)
-        return rc;
-    if (cc_registry_find(reg, ops->name) != NULL)
-        return UMPTCP_ERR_EXISTS;
-    if (reg->count >= CC_REGISTRY_MAX)
-        return UMPTCP_ERR_NOMEM;
-    reg->ops[reg->count++] = ops;
-    return UMPTCP_OK;
+    return rc != UMPTCP_OK ? rc : ops_registry_add(&reg->r, ops, CC_NAME_MAX);
 }
 
 const struct cc_ops *cc_registry_find(const struct cc_registry *reg, const char *name)
 {
-    if (reg == NULL || name == NULL)
-        return NULL;
-    for (size_t i = 0; i < reg->count && i < CC_REGISTRY_MAX; i++)
-        if (strcmp(reg->ops[i]->name, name) == 0)
-            return reg->ops[i];
-    return NULL;
+    return reg == NULL ? NULL : ops_registry_find(&reg->r, name);
 }
 
 size_t cc_registry_count(const struct cc_registry *reg)
 {
-    return reg == NULL ? 0 : reg->count;
+    return reg == NULL ? 0 : ops_registry_count(&reg->r);
 }
 
 const char *cc_registry_name_at(const struct cc_registry *reg, size_t i)
 {
-    if (reg == NULL || i >= reg->count || i >= CC_REGISTRY_MAX)
-        return NULL;
-    return reg->ops[i]->name;
+    return reg == NULL ? NULL : ops_registry_name_at(&reg->r, i);
 }
 
 int cc_registry_list(const struct cc_registry *reg, char *buf, size_t len)
 {
-    if (reg == NULL || (buf == NULL && len > 0))
-        return UMPTCP_ERR_INVAL;
-    size_t need = 0;
-    if (len > 0)
-        buf[0] = '\0';
-    for (size_t i = 0; i < reg->count && i < CC_REGISTRY_MAX; i++) {
-        const char *parts[2] = {i > 0 ? ", " : "", reg->ops[i]->name};
-        for (size_t k = 0; k < 2; k++) {
-            for (const char *p = parts[k]; *p != '\0'; p++, need++)
-                if (need + 1 < len)
-                    buf[need] = *p;
-        }
-    }
-    if (len > 0)
-        buf[need < len ? need : len - 1] = '\0';
-    return (int)need;
+    return reg == NULL ? UMPTCP_ERR_INVAL : ops_registry_list(&reg->r, buf, len);
 }

@@ -35,12 +35,13 @@
 #include <stdint.h>
 
 #include "umptcp/error.h"
+#include "util/ops_registry.h"
 
 /* Per-algorithm private state, in 64-bit words, inside every cc_sock. */
 #define CC_PRIV_WORDS 32
 #define CC_PRIV_MAX (CC_PRIV_WORDS * sizeof(uint64_t))
 /* Entries of a cc_registry (built-ins included). */
-#define CC_REGISTRY_MAX 16
+#define CC_REGISTRY_MAX OPS_REGISTRY_MAX
 /* Longest algorithm name, without the terminating NUL; names are [a-z0-9_-]+. */
 #define CC_NAME_MAX 15
 /* "Arbitrarily high" initial ssthresh (RFC 5681 3.1). */
@@ -226,8 +227,7 @@ extern const struct cc_ops cc_cubic_ops; /* "cubic": RFC 9438 */
 
 /* One per stack; no global mutable state. */
 struct cc_registry {
-    const struct cc_ops *ops[CC_REGISTRY_MAX];
-    size_t count;
+    struct ops_registry r; /* the shared registry (src/util/ops_registry.h) */
 };
 
 /* Empties reg and adds the built-ins ("reno", "cubic"). UMPTCP_ERR_INVAL for NULL. */

@@ -2,6 +2,7 @@
  * per-stack registry of named schedulers (RFC 8684 3.3.8). See mptcp_sched.h. */
 #include "mptcp/mptcp_sched.h"
 #include "util/ops_name.h"
+#include "util/ops_registry.h"
 
 #include <string.h>
 
@@ -94,7 +95,7 @@ int mptcp_sched_registry_init(struct mptcp_sched_registry *reg)
 {
     if (reg == NULL)
         return UMPTCP_ERR_INVAL;
-    memset(reg, 0, sizeof(*reg));
+    ops_registry_clear(&reg->r);
     int rc = mptcp_sched_registry_add(reg, &mptcp_sched_minrtt_ops);
     if (rc == UMPTCP_OK)
         rc = mptcp_sched_registry_add(reg, &mptcp_sched_rr_ops);
@@ -106,52 +107,26 @@ int mptcp_sched_registry_add(struct mptcp_sched_registry *reg, const struct mptc
     if (reg == NULL)
         return UMPTCP_ERR_INVAL;
     int rc = mptcp_sched_ops_validate(ops);
-    if (rc != UMPTCP_OK)
-        return rc;
-    if (mptcp_sched_registry_find(reg, ops->name) != NULL)
-        return UMPTCP_ERR_EXISTS;
-    if (reg->count >= MPTCP_SCHED_REGISTRY_MAX)
-        return UMPTCP_ERR_NOMEM;
-    reg->ops[reg->count++] = ops;
-    return UMPTCP_OK;
+    return rc != UMPTCP_OK ? rc : ops_registry_add(&reg->r, ops, MPTCP_SCHED_NAME_MAX);
 }
 
 const struct mptcp_sched_ops *mptcp_sched_registry_find(const struct mptcp_sched_registry *reg,
                                                         const char *name)
 {
-    if (reg == NULL || name == NULL)
-        return NULL;
-    for (size_t i = 0; i < reg->count && i < MPTCP_SCHED_REGISTRY_MAX; i++)
-        if (strcmp(reg->ops[i]->name, name) == 0)
-            return reg->ops[i];
-    return NULL;
+    return reg == NULL ? NULL : ops_registry_find(&reg->r, name);
 }
 
 size_t mptcp_sched_registry_count(const struct mptcp_sched_registry *reg)
 {
-    return reg == NULL ? 0 : reg->count;
+    return reg == NULL ? 0 : ops_registry_count(&reg->r);
 }
 
 const char *mptcp_sched_registry_name_at(const struct mptcp_sched_registry *reg, size_t i)
 {
-    if (reg == NULL || i >= reg->count || i >= MPTCP_SCHED_REGISTRY_MAX)
-        return NULL;
-    return reg->ops[i]->name;
+    return reg == NULL ? NULL : ops_registry_name_at(&reg->r, i);
 }
 
 int mptcp_sched_registry_list(const struct mptcp_sched_registry *reg, char *buf, size_t len)
 {
-    if (reg == NULL || (buf == NULL && len > 0))
-        return UMPTCP_ERR_INVAL;
-    size_t need = 0;
-    for (size_t i = 0; i < reg->count && i < MPTCP_SCHED_REGISTRY_MAX; i++) {
-        const char *parts[2] = {i > 0 ? ", " : "", reg->ops[i]->name};
-        for (size_t k = 0; k < 2; k++)
-            for (const char *p = parts[k]; *p != '\0'; p++, need++)
-                if (need + 1 < len)
-                    buf[need] = *p;
-    }
-    if (len > 0)
-        buf[need < len ? need : len - 1] = '\0';
-    return (int)need;
+    return reg == NULL ? UMPTCP_ERR_INVAL : ops_registry_list(&reg->r, buf, len);
 }

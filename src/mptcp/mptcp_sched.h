@@ -34,10 +34,11 @@
 #include <stdint.h>
 
 #include "umptcp/error.h"
+#include "util/ops_registry.h"
 
 #define MPTCP_SCHED_PRIV_WORDS 8
 #define MPTCP_SCHED_PRIV_MAX (MPTCP_SCHED_PRIV_WORDS * sizeof(uint64_t))
-#define MPTCP_SCHED_REGISTRY_MAX 16
+#define MPTCP_SCHED_REGISTRY_MAX OPS_REGISTRY_MAX
 #define MPTCP_SCHED_NAME_MAX 15 /* without the NUL; names are [a-z0-9_-]+ */
 #define MPTCP_SCHED_DEFAULT_NAME "minrtt"
 /* Returned by ops->pick and mptcp_sched_pick() when no subflow should get data now. */
@@ -114,8 +115,7 @@ extern const struct mptcp_sched_ops mptcp_sched_rr_ops;     /* "rr" */
 
 /* One per stack; no global mutable state. */
 struct mptcp_sched_registry {
-    const struct mptcp_sched_ops *ops[MPTCP_SCHED_REGISTRY_MAX];
-    size_t count;
+    struct ops_registry r; /* the shared registry (src/util/ops_registry.h) */
 };
 
 /* Empties reg and adds the built-ins ("minrtt", "rr"). UMPTCP_ERR_INVAL for NULL. */

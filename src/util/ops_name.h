@@ -1,6 +1,6 @@
-/* The rule every ops registry (congestion control, scheduler) applies to the names users pick
- * by: 1 to max characters of [a-z0-9_-], so a name is safe in a command line, a config file
- * and a counter's name. */
+/* The rule every ops registry (congestion control, scheduler, path manager) applies to the
+ * names users pick by: 1 to max characters of [a-z0-9_-], so a name is safe in a command
+ * line, a config file and a counter's name. */
 #ifndef UMPTCP_UTIL_OPS_NAME_H
 #define UMPTCP_UTIL_OPS_NAME_H
 
