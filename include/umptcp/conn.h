@@ -39,6 +39,7 @@ typedef struct umptcp_conn_opts {
      * MP_CAPABLE SYNs with MPTCP (others with TCP). */
     bool mptcp;
     bool mptcp_checksum; /* ask for DSS checksums (the A flag) */
+    const char *pm;      /* path manager by name ("fullmesh", "ndiffports"); NULL = "fullmesh" */
 } umptcp_conn_opts;
 
 /* Connection states as RFC 9293 names them (the application sees the first subflow's). */

@@ -26,6 +26,34 @@ int mptcp_conn_announce(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *ad
     return UMPTCP_OK;
 }
 
+/* The subflow that carries the connection's signals: the first established, working one. */
+static struct mptcp_subflow *mptcp_addr_signal_subflow(struct mptcp_conn *mc)
+{
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (sf->sk != NULL && !sf->closed && !sf->stalled && tcp_sock_synchronized(sf->sk) &&
+            (!sf->join || sf->join_ok))
+            return sf;
+    }
+    return NULL;
+}
+
+void mptcp_conn_signal_soon(struct mptcp_conn *mc)
+{
+    struct mptcp_subflow *sf = mptcp_addr_signal_subflow(mc);
+    if (sf != NULL)
+        sf->sk->ack_now = true;
+}
+
+void mptcp_conn_signal_now(struct mptcp_conn *mc, uint64_t now)
+{
+    struct mptcp_subflow *sf = mptcp_addr_signal_subflow(mc);
+    if (sf == NULL)
+        return;
+    sf->sk->ack_now = true;
+    tcp_output(sf->sk, now);
+}
+
 static size_t mptcp_addr_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room)
 {
     int n = wire_mptcp_write(o, buf, room);

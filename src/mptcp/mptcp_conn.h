@@ -205,6 +205,10 @@ bool mptcp_conn_join_ready(const struct mptcp_conn *mc);
 bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc);
 /* Queues an ADD_ADDR for one of our addresses (3.4.1); it goes on the next pure ACKs. */
 int mptcp_conn_announce(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr, uint64_t now);
+/* A signal (ADD_ADDR, REMOVE_ADDR, MP_PRIO) was queued: the next output of a working subflow
+ * sends a segment without data to carry it (soon), or one goes out at once (now). */
+void mptcp_conn_signal_soon(struct mptcp_conn *mc);
+void mptcp_conn_signal_now(struct mptcp_conn *mc, uint64_t now);
 /* The ADD_ADDR options due on a segment without data (an echo, or an announcement). */
 size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64_t now);
 /* An ADD_ADDR arrived (echo or announcement). */

@@ -1,5 +1,5 @@
-/* Connections and listeners of a stack (plain TCP: one tcp_sock per connection): the public
- * connection API, demultiplexing, events to the application, and deferred freeing.
+/* Connections and listeners of a stack: the public connection API, demultiplexing, events to
+ * the application, and deferred freeing (the MPTCP parts are in conn_mptcp.c).
  * The tables are lists scanned linearly: fine for the tens of connections the tools and
  * tests use; a hash table comes when a benchmark asks for it. */
 #include "stack/stack_internal.h"
@@ -121,7 +121,7 @@ void stack_conn_free_all(umptcp_stack *s)
 
 /* ---- what the socket tells the connection -------------------------------------------------- */
 
-static void conn_ev_established(umptcp_conn *c)
+void conn_ev_established(umptcp_conn *c)
 {
     umptcp_listener *l = c->listener;
     if (l == NULL) {
@@ -142,13 +142,13 @@ static void conn_ev_established(umptcp_conn *c)
     stack_event(c->stack, NULL, UMPTCP_EV_ACCEPTABLE, 0, l);
 }
 
-static void conn_ev_readable(umptcp_conn *c)
+void conn_ev_readable(umptcp_conn *c)
 {
     if (c->app_owned && !c->app_closed)
         stack_event(c->stack, c, UMPTCP_EV_READABLE, 0, NULL);
 }
 
-static void conn_ev_writable(umptcp_conn *c)
+void conn_ev_writable(umptcp_conn *c)
 {
     if (c->want_write && c->app_owned && !c->app_closed) {
         c->want_write = false;
@@ -156,7 +156,7 @@ static void conn_ev_writable(umptcp_conn *c)
     }
 }
 
-static void conn_ev_peer_closed(umptcp_conn *c)
+void conn_ev_peer_closed(umptcp_conn *c)
 {
     if (c->app_owned && !c->app_closed) {
         stack_event(c->stack, c, UMPTCP_EV_PEER_CLOSED, 0, NULL);
@@ -164,7 +164,7 @@ static void conn_ev_peer_closed(umptcp_conn *c)
     }
 }
 
-static void conn_ev_closed(umptcp_conn *c, int reason)
+void conn_ev_closed(umptcp_conn *c, int reason)
 {
     if (!c->app_owned || c->app_closed) {
         conn_mark_dead(c);
@@ -209,56 +209,6 @@ static const struct tcp_sock_ops conn_tcp_ops = {
     .writable = conn_on_writable,
     .peer_fin = conn_on_peer_fin,
     .closed = conn_on_closed,
-};
-
-/* The same events from an MPTCP connection's data level. */
-static void conn_mp_announce_locals(umptcp_conn *c, uint64_t now);
-
-static void conn_mp_established(struct mptcp_conn *mc, uint64_t now)
-{
-    umptcp_conn *c = mc->owner;
-    if (!mc->initiator && !mc->fallback)
-        conn_mp_announce_locals(c, now);
-    conn_ev_established(c);
-}
-
-static void conn_mp_readable(struct mptcp_conn *mc, uint64_t now)
-{
-    (void)now;
-    conn_ev_readable(mc->owner);
-}
-
-static void conn_mp_writable(struct mptcp_conn *mc, uint64_t now)
-{
-    (void)now;
-    conn_ev_writable(mc->owner);
-}
-
-static void conn_mp_peer_closed(struct mptcp_conn *mc, uint64_t now)
-{
-    (void)now;
-    conn_ev_peer_closed(mc->owner);
-}
-
-static void conn_mp_closed(struct mptcp_conn *mc, int reason, uint64_t now)
-{
-    (void)now;
-    conn_ev_closed(mc->owner, reason);
-}
-
-static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now);
-static void conn_mp_addr_announced(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr,
-                                   uint16_t port, uint64_t now);
-static int conn_pick_port(umptcp_stack *s, umptcp_sockaddr *local, const umptcp_sockaddr *remote);
-
-static const struct mptcp_conn_ops conn_mptcp_ops = {
-    .established = conn_mp_established,
-    .readable = conn_mp_readable,
-    .writable = conn_mp_writable,
-    .peer_closed = conn_mp_peer_closed,
-    .closed = conn_mp_closed,
-    .join_ready = conn_mp_join_ready,
-    .addr_announced = conn_mp_addr_announced,
 };
 
 /* ---- creating connections ------------------------------------------------------------------ */
@@ -323,24 +273,6 @@ static void conn_free_socks(umptcp_conn *c)
     mptcp_conn_free(c->mp);
 }
 
-/* An MPTCP connection and its initial subflow's socket (RFC 8684 3.1). The subflow's receive
- * buffer may hold as much as the shared window offers. */
-static struct tcp_sock *conn_new_mptcp(umptcp_stack *s, umptcp_conn *c, struct tcp_sock_params *p,
-                                       bool csum, bool passive, uint64_t now)
-{
-    c->mp = mptcp_conn_new(&s->cfg, &s->mib, &s->tokens, s->cb.random, s->user, !passive, csum,
-                           &conn_mptcp_ops, c);
-    if (c->mp == NULL)
-        return NULL;
-    struct mptcp_subflow *sf = mptcp_conn_new_subflow(c->mp, true);
-    if (sf == NULL)
-        return NULL;
-    p->rcvbuf = s->cfg.rcvbuf_max;
-    struct tcp_sock *sk = tcp_sock_new(&s->env, p, &mptcp_subflow_tcp_ops, sf, now);
-    mptcp_conn_set_subflow_sock(sf, sk);
-    return sk;
-}
-
 static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
                              const umptcp_sockaddr *remote, int ifindex,
                              const umptcp_conn_opts *opts, bool passive, uint64_t now, int *err)
@@ -351,7 +283,7 @@ static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
     }
     const char *cc_name = opts != NULL && opts->cc != NULL ? opts->cc : s->cfg.cc;
     const struct cc_ops *cc = cc_registry_find(&s->cc, cc_name);
-    if (cc == NULL) {
+    if (cc == NULL || (opts != NULL && opts->mptcp && conn_pm_find(s, opts) == NULL)) {
         *err = UMPTCP_ERR_INVAL;
         return NULL;
     }
@@ -374,7 +306,7 @@ static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
     c->stack = s;
     c->user = opts != NULL ? opts->user : NULL;
     if (opts != NULL && opts->mptcp) {
-        c->sk = conn_new_mptcp(s, c, &p, opts->mptcp_checksum, passive, now);
+        c->sk = conn_mptcp_new(s, c, &p, opts, passive, now);
     } else {
         c->sk = tcp_sock_new(&s->env, &p, &conn_tcp_ops, c, now);
     }
@@ -401,7 +333,7 @@ static bool conn_pick_local(const umptcp_stack *s, uint8_t family, umptcp_addr *
 }
 
 /* An ephemeral port that makes the 4-tuple unique, starting at a random place. */
-static int conn_pick_port(umptcp_stack *s, umptcp_sockaddr *local, const umptcp_sockaddr *remote)
+int conn_pick_port(umptcp_stack *s, umptcp_sockaddr *local, const umptcp_sockaddr *remote)
 {
     uint16_t r;
     s->cb.random(s->user, (uint8_t *)&r, sizeof(r));
@@ -475,6 +407,8 @@ int umptcp_listen(umptcp_stack *s, const umptcp_sockaddr *local, const umptcp_co
             return UMPTCP_ERR_ADDRINUSE;
     if (opts != NULL && opts->cc != NULL && cc_registry_find(&s->cc, opts->cc) == NULL)
         return UMPTCP_ERR_INVAL;
+    if (opts != NULL && opts->mptcp && conn_pm_find(s, opts) == NULL)
+        return UMPTCP_ERR_INVAL;
     umptcp_listener *l = calloc(1, sizeof(*l));
     if (l == NULL)
         return UMPTCP_ERR_NOMEM;
@@ -527,156 +461,6 @@ void umptcp_listener_close(umptcp_listener *l, uint64_t now)
     *pp = l->next;
     free(l);
     stack_leave(s);
-}
-
-/* The address ID we give a local address (RFC 8684 3.2): 0 for the initial subflow's, then
- * the address's place in the interface table. */
-static uint8_t conn_local_addr_id(const umptcp_stack *s, const umptcp_addr *addr)
-{
-    uint8_t id = 1;
-    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
-        for (size_t j = 0; j < s->ifaces[i].naddrs; j++, id++)
-            if (umptcp_addr_equal(&s->ifaces[i].addrs[j], addr))
-                return id;
-    return 0;
-}
-
-/* A socket for a new MP_JOIN subflow of c between local and remote. */
-static struct tcp_sock *conn_join_sock(umptcp_conn *c, const umptcp_sockaddr *local,
-                                       const umptcp_sockaddr *remote, int ifindex, uint64_t now,
-                                       struct mptcp_subflow **sf_out)
-{
-    umptcp_stack *s = c->stack;
-    uint32_t nonce;
-    s->cb.random(s->user, (uint8_t *)&nonce, sizeof(nonce));
-    struct mptcp_subflow *sf =
-        mptcp_conn_new_join_subflow(c->mp, conn_local_addr_id(s, &local->addr), nonce, false);
-    if (sf == NULL)
-        return NULL;
-    struct tcp_sock_params p = {
-        .local = *local,
-        .remote = *remote,
-        .ifindex = ifindex,
-        .cc = c->sk->cc.ops,
-        .rcvbuf = s->cfg.rcvbuf_max,
-        .nodelay = !c->sk->nagle,
-        .isn_secret = s->isn_secret,
-        .isn_secret_len = sizeof(s->isn_secret),
-    };
-    struct tcp_sock *sk = tcp_sock_new(&s->env, &p, &mptcp_subflow_tcp_ops, sf, now);
-    if (sk == NULL) {
-        sf->closed = true; /* stays in the array, never used */
-        return NULL;
-    }
-    mptcp_conn_set_subflow_sock(sf, sk);
-    *sf_out = sf;
-    return sk;
-}
-
-/* RFC 8684 3.2: an MP_JOIN SYN names its connection by token, whatever the port. Returns
- * false when the segment is not a join SYN; a join SYN for no connection is answered with a
- * RST by the caller (counted). */
-static bool conn_join_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
-                            uint64_t now, bool *handled)
-{
-    uint32_t token;
-    *handled = false;
-    if ((seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK | WIRE_TCP_RST)) != WIRE_TCP_SYN ||
-        !mptcp_join_syn_token(seg, &token))
-        return false;
-    struct mptcp_conn *mc = mptcp_token_lookup(&s->tokens, token);
-    umptcp_conn *c = mc != NULL ? mc->owner : NULL;
-    if (c == NULL || c->dead || !mptcp_conn_join_ready_passive(mc)) {
-        mib_inc(&s->mib, MIB_MPTCP_JOIN_NO_TOKEN);
-        return true; /* not handled: the caller resets */
-    }
-    umptcp_sockaddr local = {.addr = seg->ip.dst, .port = seg->tcp.dport};
-    umptcp_sockaddr remote = {.addr = seg->ip.src, .port = seg->tcp.sport};
-    struct mptcp_subflow *sf = NULL;
-    struct tcp_sock *sk = conn_join_sock(c, &local, &remote, ifindex, now, &sf);
-    *handled = true;
-    if (sk == NULL)
-        return true; /* over the subflow limit: dropped */
-    mptcp_join_accept_syn(sf, seg);
-    tcp_sock_accept_syn(sk, seg, now);
-    return true;
-}
-
-/* Is there a subflow between local and remote already (or one being set up)? */
-static bool conn_mp_has_pair(const struct mptcp_conn *mc, const umptcp_addr *local,
-                             const umptcp_sockaddr *remote)
-{
-    for (unsigned i = 0; i < mc->nsub; i++) {
-        const struct tcp_sock *sk = mc->sub[i]->sk;
-        if (sk != NULL && !mc->sub[i]->closed && umptcp_addr_equal(&sk->local.addr, local) &&
-            umptcp_addr_equal(&sk->remote.addr, &remote->addr) && sk->remote.port == remote->port)
-            return true;
-    }
-    return false;
-}
-
-/* Full mesh (the default path manager until src/pm lands): a subflow from every local address
- * of the family to remote, unless one exists. */
-static void conn_mp_mesh_to(umptcp_conn *c, const umptcp_sockaddr *remote, uint64_t now)
-{
-    umptcp_stack *s = c->stack;
-    struct mptcp_conn *mc = c->mp;
-    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++) {
-        for (size_t j = 0; j < s->ifaces[i].naddrs; j++) {
-            umptcp_sockaddr local = {.addr = s->ifaces[i].addrs[j]};
-            if (local.addr.family != remote->addr.family || mc->nsub >= MPTCP_MAX_SUBFLOWS ||
-                conn_mp_has_pair(mc, &local.addr, remote) || conn_pick_port(s, &local, remote) != 0)
-                continue;
-            struct mptcp_subflow *sf = NULL;
-            struct tcp_sock *sk = conn_join_sock(c, &local, remote, s->ifaces[i].ifindex, now, &sf);
-            if (sk != NULL)
-                tcp_sock_connect(sk, now);
-        }
-    }
-}
-
-/* Initiator: once the peer has our key, mesh to the address we reached and to every address
- * the peer announced so far. */
-static void conn_mp_join_ready(struct mptcp_conn *mc, uint64_t now)
-{
-    umptcp_conn *c = mc->owner;
-    conn_mp_mesh_to(c, &c->sk->remote, now);
-    for (unsigned i = 0; i < mc->nraddr; i++) {
-        umptcp_sockaddr r = {.addr = mc->raddr[i].addr,
-                             .port = mc->raddr[i].port ? mc->raddr[i].port : c->sk->remote.port};
-        conn_mp_mesh_to(c, &r, now);
-    }
-}
-
-/* The peer announced an address (RFC 8684 3.4.1): the initiator meshes to it (port: the
- * announced one, else the port of the connection). */
-static void conn_mp_addr_announced(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr,
-                                   uint16_t port, uint64_t now)
-{
-    umptcp_conn *c = mc->owner;
-    (void)id;
-    if (!mc->initiator || !mptcp_conn_join_ready(mc))
-        return; /* join_ready meshes to it later */
-    umptcp_sockaddr r = {.addr = *addr, .port = port ? port : c->sk->remote.port};
-    conn_mp_mesh_to(c, &r, now);
-}
-
-/* Responder: announce our other addresses of the connection's family (RFC 8684 3.4.1). */
-static void conn_mp_announce_locals(umptcp_conn *c, uint64_t now)
-{
-    umptcp_stack *s = c->stack;
-    bool any = false;
-    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++) {
-        for (size_t j = 0; j < s->ifaces[i].naddrs; j++) {
-            const umptcp_addr *a = &s->ifaces[i].addrs[j];
-            if (a->family != c->sk->local.addr.family || umptcp_addr_equal(a, &c->sk->local.addr))
-                continue;
-            if (mptcp_conn_announce(c->mp, conn_local_addr_id(s, a), a, now) == UMPTCP_OK)
-                any = true;
-        }
-    }
-    if (any)
-        c->sk->ack_now = true; /* a segment without data carries the first announcement */
 }
 
 static bool conn_syn_has_mp_capable(const struct wire_segment *seg)
@@ -735,7 +519,7 @@ bool stack_conn_input(umptcp_stack *s, int ifindex, const struct wire_segment *s
         return true;
     }
     bool handled;
-    if (conn_join_input(s, ifindex, seg, now, &handled))
+    if (conn_mptcp_join_input(s, ifindex, seg, now, &handled))
         return handled;
     return conn_listen_input(s, ifindex, seg, now);
 }

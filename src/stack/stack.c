@@ -55,6 +55,7 @@ int umptcp_stack_new(umptcp_stack **out, const umptcp_config *cfg, const umptcp_
     s->cb = *cb;
     s->user = user;
     cc_registry_init(&s->cc);
+    mptcp_pm_registry_init(&s->pm);
     mptcp_token_init(&s->tokens, s->cfg.max_conns, 16);
     if (s->cfg.cc == NULL || cc_registry_find(&s->cc, s->cfg.cc) == NULL) {
         free(s);
@@ -104,6 +105,28 @@ bool stack_addr_is_local(const umptcp_stack *s, const umptcp_addr *addr)
     return stack_addr_ifindex(s, addr) != 0;
 }
 
+static bool stack_addr_id_used(const umptcp_stack *s, uint8_t id)
+{
+    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
+        for (size_t j = 0; j < s->ifaces[i].naddrs; j++)
+            if (s->ifaces[i].ids[j] == id)
+                return true;
+    return false;
+}
+
+/* RFC 8684 3.4.1: an address ID names one address for a connection's lifetime, so IDs are
+ * not reused while others are free: 1..255 in turn (0 is the initial subflow's), skipping the
+ * ones in use (at most 128 addresses exist, so one turn finds a free ID). */
+static uint8_t stack_addr_new_id(umptcp_stack *s)
+{
+    for (unsigned i = 0; i < 255; i++) {
+        s->next_addr_id = (uint8_t)(s->next_addr_id % 255 + 1);
+        if (!stack_addr_id_used(s, s->next_addr_id))
+            break;
+    }
+    return s->next_addr_id;
+}
+
 int umptcp_stack_add_address(umptcp_stack *s, int ifindex, const umptcp_addr *addr)
 {
     if (s == NULL || addr == NULL || ifindex <= 0 || umptcp_addr_len(addr) == 0)
@@ -119,6 +142,8 @@ int umptcp_stack_add_address(umptcp_stack *s, int ifindex, const umptcp_addr *ad
     }
     if (ifc->naddrs == UMPTCP_MAX_IFACE_ADDRS)
         return UMPTCP_ERR_NOMEM;
+    ifc->ids[ifc->naddrs] = stack_addr_new_id(s);
+    ifc->backup[ifc->naddrs] = false;
     ifc->addrs[ifc->naddrs++] = *addr;
     return UMPTCP_OK;
 }
@@ -132,7 +157,10 @@ int umptcp_stack_remove_address(umptcp_stack *s, const umptcp_addr *addr)
         for (size_t j = 0; j < ifc->naddrs; j++) {
             if (!umptcp_addr_equal(&ifc->addrs[j], addr))
                 continue;
-            ifc->addrs[j] = ifc->addrs[--ifc->naddrs];
+            --ifc->naddrs;
+            ifc->addrs[j] = ifc->addrs[ifc->naddrs];
+            ifc->ids[j] = ifc->ids[ifc->naddrs];
+            ifc->backup[j] = ifc->backup[ifc->naddrs];
             if (ifc->naddrs == 0)
                 ifc->ifindex = 0;
             return UMPTCP_OK;

@@ -4,6 +4,7 @@
 
 #include "cc/cc.h"
 #include "mptcp/mptcp_token.h"
+#include "pm/pm.h"
 #include "stack/mib.h"
 #include "tcp/tcp_sock.h"
 #include "umptcp/conn.h"
@@ -19,6 +20,8 @@ struct stack_iface {
     int ifindex; /* 0 = free slot */
     uint8_t naddrs;
     umptcp_addr addrs[UMPTCP_MAX_IFACE_ADDRS];
+    uint8_t ids[UMPTCP_MAX_IFACE_ADDRS]; /* MPTCP address IDs, stable while the address is */
+    bool backup[UMPTCP_MAX_IFACE_ADDRS]; /* subflows from it ask for backup priority */
 };
 
 struct mptcp_conn;
@@ -31,6 +34,7 @@ struct umptcp_conn {
     umptcp_conn *next, *prev;  /* the stack's list */
     umptcp_conn *accept_next;  /* the listener's accept queue */
     struct mptcp_conn *mp;     /* MPTCP: the data level; sk is then its initial subflow */
+    struct mptcp_pm pm;        /* MPTCP: its path manager */
     void *user;
     bool in_accept_queue;
     bool app_owned;  /* the application holds the handle */
@@ -60,6 +64,8 @@ struct umptcp_stack {
     struct stack_iface ifaces[UMPTCP_MAX_INTERFACES];
     struct mib mib;
     struct cc_registry cc;
+    struct mptcp_pm_registry pm;
+    uint8_t next_addr_id; /* the last MPTCP address ID given to a local address */
     struct mptcp_token_table tokens;
     struct tcp_env env;
     uint8_t isn_secret[STACK_ISN_SECRET_LEN];
@@ -94,5 +100,24 @@ void stack_conn_on_timeout(umptcp_stack *s, uint64_t now);
 void stack_conn_free_all(umptcp_stack *s);
 void stack_event(umptcp_stack *s, umptcp_conn *c, umptcp_event_type type, int error,
                  umptcp_listener *l);
+/* The application's events (conn.c), raised by the MPTCP side too. */
+void conn_ev_established(umptcp_conn *c);
+void conn_ev_readable(umptcp_conn *c);
+void conn_ev_writable(umptcp_conn *c);
+void conn_ev_peer_closed(umptcp_conn *c);
+void conn_ev_closed(umptcp_conn *c, int reason);
+/* An ephemeral port that makes local:port -> remote unique. */
+int conn_pick_port(umptcp_stack *s, umptcp_sockaddr *local, const umptcp_sockaddr *remote);
+
+/* conn_mptcp.c: the MPTCP side of connections. */
+/* The path manager opts asks for (NULL opts or name: the default); NULL when unknown. */
+const struct mptcp_pm_ops *conn_pm_find(const umptcp_stack *s, const umptcp_conn_opts *opts);
+/* The data level and the initial subflow's socket of a new MPTCP connection (NULL: no memory
+ * or an unknown path manager). */
+struct tcp_sock *conn_mptcp_new(umptcp_stack *s, umptcp_conn *c, struct tcp_sock_params *p,
+                                const umptcp_conn_opts *opts, bool passive, uint64_t now);
+/* A peer's MP_JOIN SYN (3.2); false when seg is not one. */
+bool conn_mptcp_join_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
+                           uint64_t now, bool *handled);
 
 #endif

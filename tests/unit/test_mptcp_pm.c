@@ -1,0 +1,293 @@
+/* Path management between two umptcp stacks over the in-process pair: the PM registry and its
+ * selection by name, "ndiffports", and the signals of RFC 8684 3.4.2 (REMOVE_ADDR), 3.3.8
+ * (MP_PRIO) and 3.6 (MP_TCPRST). Every transfer is checked byte for byte (SHA-256). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "pm/pm.h"
+#include "tcp_pair.h"
+#include "testutil.h"
+#include "umptcp/conn.h"
+#include "umptcp/error.h"
+#include "wire/mptcp_opt.h"
+#include "wire/tcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define A2 "10.0.0.11" /* A's second address */
+#define B2 "10.0.0.12" /* B's second address */
+
+struct px;
+typedef void (*px_action_fn)(struct px *x);
+
+struct px {
+    struct tcp_pair *p;
+    umptcp_listener *lis;
+    umptcp_conn *c[2];
+    struct tp_stream s[2]; /* s[X]: what X sends */
+    bool closed[2];
+    int err[2];
+    /* set-up */
+    bool a2, b2;    /* second addresses */
+    const char *pm; /* the client's path manager */
+    /* an action once B has read this much of A's stream (0: none) */
+    size_t act_at;
+    px_action_fn act;
+    bool acted;
+    /* what crossed the wire */
+    unsigned data_segs[2];
+    unsigned data_src_a2, data_dst_b2; /* A's data segments from A2 / to B2 */
+    unsigned data_after_act[2][2];     /* [side][0: first addresses, 1: second] after the act */
+    unsigned opt_seen[2][16];          /* MPTCP subtypes sent per side */
+    unsigned rst_reason[2][8];         /* MP_TCPRST reasons sent per side */
+    unsigned rsts[2];
+    uint16_t a_ports[8]; /* distinct source ports of A's data segments */
+    unsigned n_a_ports;
+    /* path filter: drop everything to or from A2 (after the cut time, 0 = never) */
+    uint64_t cut_a2_at;
+};
+
+static umptcp_addr px_addr(const char *s)
+{
+    umptcp_addr a;
+    assert_int_equal(umptcp_addr_parse(&a, s), 0);
+    return a;
+}
+
+static void px_pump(struct px *x, int side)
+{
+    umptcp_conn *c = x->c[side];
+    if (c == NULL)
+        return;
+    tp_stream_write(&x->s[side], c, x->p->now);
+    tp_stream_read(&x->s[1 - side], c, SIZE_MAX, x->p->now);
+    if (x->act != NULL && !x->acted && x->s[TP_A].received >= x->act_at) {
+        x->acted = true;
+        x->act(x);
+    }
+}
+
+static void px_event(void *user, struct tcp_pair *p, int side, umptcp_conn *c,
+                     const umptcp_event *ev)
+{
+    struct px *x = user;
+    (void)p;
+    if (ev->type == UMPTCP_EV_ACCEPTABLE) {
+        x->c[side] = umptcp_accept(ev->listener, NULL);
+        px_pump(x, side);
+        return;
+    }
+    if (ev->type == UMPTCP_EV_CLOSED) {
+        x->closed[side] = true;
+        x->err[side] = ev->error;
+        return;
+    }
+    if (c == x->c[side])
+        px_pump(x, side);
+}
+
+static void px_trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
+{
+    struct px *x = user;
+    (void)p;
+    if (t->seg == NULL || t->dropped)
+        return;
+    for (unsigned i = 0; i < t->seg->opt.mptcp_count; i++) {
+        struct wire_mptcp_opt o;
+        if (wire_mptcp_parse(t->seg->opt.mptcp[i].data, t->seg->opt.mptcp[i].len, &o) <= 0)
+            continue;
+        x->opt_seen[t->from][o.subtype & 0xf]++;
+        if (o.subtype == WIRE_MPTCP_MP_TCPRST && o.u.tcprst.reason < 8)
+            x->rst_reason[t->from][o.u.tcprst.reason]++;
+    }
+    if (t->seg->tcp.flags & WIRE_TCP_RST)
+        x->rsts[t->from]++;
+    if (t->seg->tcp.payload_len == 0)
+        return;
+    x->data_segs[t->from]++;
+    if (t->from == TP_A) {
+        unsigned k = 0;
+        while (k < x->n_a_ports && x->a_ports[k] != t->seg->tcp.sport)
+            k++;
+        if (k == x->n_a_ports && k < 8)
+            x->a_ports[x->n_a_ports++] = t->seg->tcp.sport;
+    }
+    umptcp_addr a2 = px_addr(A2), b2 = px_addr(B2);
+    bool second = t->from == TP_A ? umptcp_addr_equal(&t->seg->ip.src, &a2)
+                                  : umptcp_addr_equal(&t->seg->ip.dst, &a2);
+    if (t->from == TP_A && second)
+        x->data_src_a2++;
+    if (t->from == TP_A && umptcp_addr_equal(&t->seg->ip.dst, &b2))
+        x->data_dst_b2++;
+    if (x->acted)
+        x->data_after_act[t->from][second ? 1 : 0]++;
+}
+
+static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
+                                 const struct wire_segment *seg)
+{
+    struct px *x = user;
+    (void)from;
+    (void)pkt;
+    umptcp_addr a2 = px_addr(A2);
+    if (x->cut_a2_at != 0 && p->now >= x->cut_a2_at && seg != NULL &&
+        (umptcp_addr_equal(&seg->ip.src, &a2) || umptcp_addr_equal(&seg->ip.dst, &a2)))
+        return TP_DROP;
+    return TP_PASS;
+}
+
+static bool px_both_closed(struct tcp_pair *p, void *arg)
+{
+    struct px *x = arg;
+    (void)p;
+    return x->closed[TP_A] && x->closed[TP_B];
+}
+
+static struct px *px_new(bool a2, bool b2)
+{
+    struct px *x = calloc(1, sizeof(*x));
+    struct tp_config conf;
+    tp_config_init(&conf);
+    x->p = tp_new(&conf);
+    x->a2 = a2;
+    x->b2 = b2;
+    tp_set_event_cb(x->p, px_event, x);
+    tp_set_trace(x->p, px_trace, x);
+    tp_set_filter(x->p, TP_A, px_filter, x);
+    tp_set_filter(x->p, TP_B, px_filter, x);
+    if (a2) {
+        umptcp_addr a = px_addr(A2);
+        assert_int_equal(umptcp_stack_add_address(x->p->st[TP_A], 2, &a), 0);
+    }
+    if (b2) {
+        umptcp_addr b = px_addr(B2);
+        assert_int_equal(umptcp_stack_add_address(x->p->st[TP_B], 2, &b), 0);
+    }
+    return x;
+}
+
+/* Runs a transfer of `bytes` from A (and half of it from B) to completion and checks both
+ * streams byte for byte and an orderly close on both sides. */
+static void px_run(struct px *x, size_t bytes)
+{
+    tp_stream_init(&x->s[TP_A], bytes, 1);
+    tp_stream_init(&x->s[TP_B], bytes / 2, 2);
+    x->s[TP_A].shutdown_after = x->s[TP_B].shutdown_after = true;
+    umptcp_conn_opts so = {.mptcp = true};
+    x->lis = tp_listen(x->p, TP_B, 5201, &so);
+    umptcp_conn_opts co = {.mptcp = true, .pm = x->pm};
+    x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &co);
+    bool done = tp_run_until(x->p, px_both_closed, x, x->p->now + 120 * TP_SEC);
+    if (!done || getenv("PX_DEBUG") != NULL) {
+        for (int side = 0; side < 2; side++) {
+            umptcp_counter cs[160];
+            size_t n = umptcp_stack_counters(x->p->st[side], cs, 160);
+            for (size_t i = 0; i < n && i < 160; i++)
+                if (cs[i].value != 0)
+                    print_message("  %c %s=%llu\n", side ? 'B' : 'A', cs[i].name,
+                                  (unsigned long long)cs[i].value);
+        }
+        print_message("  at %.3f s: B read %zu of A, A read %zu of B\n", (double)x->p->now / 1e9,
+                      x->s[TP_A].received, x->s[TP_B].received);
+    }
+    assert_true(done);
+    tp_stream_check(&x->s[TP_A]);
+    tp_stream_check(&x->s[TP_B]);
+    assert_int_equal(x->err[TP_A], 0);
+    assert_int_equal(x->err[TP_B], 0);
+}
+
+static void px_free(struct px *x)
+{
+    for (int i = 0; i < 2; i++) {
+        if (x->c[i] != NULL)
+            umptcp_conn_close(x->c[i], x->p->now);
+        tp_stream_free(&x->s[i]);
+    }
+    tp_free(x->p);
+    free(x);
+}
+
+/* ---- the registry ------------------------------------------------------------------------ */
+
+static void test_registry_builtins(void **state)
+{
+    (void)state;
+    struct mptcp_pm_registry reg;
+    assert_int_equal(mptcp_pm_registry_init(&reg), UMPTCP_OK);
+    assert_int_equal(mptcp_pm_registry_count(&reg), 2);
+    assert_ptr_equal(mptcp_pm_registry_find(&reg, "fullmesh"), &mptcp_pm_fullmesh_ops);
+    assert_ptr_equal(mptcp_pm_registry_find(&reg, "ndiffports"), &mptcp_pm_ndiffports_ops);
+    assert_null(mptcp_pm_registry_find(&reg, "nosuch"));
+    char buf[64];
+    assert_int_equal(mptcp_pm_registry_list(&reg, buf, sizeof(buf)), 20);
+    assert_string_equal(buf, "fullmesh, ndiffports");
+    /* The same rules as the other registries: a valid unique name. */
+    struct mptcp_pm_ops bad = {.name = "Full Mesh"};
+    assert_int_equal(mptcp_pm_registry_add(&reg, &bad), UMPTCP_ERR_INVAL);
+    struct mptcp_pm_ops dup = {.name = "fullmesh"};
+    assert_int_equal(mptcp_pm_registry_add(&reg, &dup), UMPTCP_ERR_EXISTS);
+    struct mptcp_pm_ops big = {.name = "big", .priv_size = MPTCP_PM_PRIV_MAX + 1};
+    assert_int_equal(mptcp_pm_registry_add(&reg, &big), UMPTCP_ERR_INVAL);
+    struct mptcp_pm_ops mine = {.name = "mine"};
+    assert_int_equal(mptcp_pm_registry_add(&reg, &mine), UMPTCP_OK);
+    assert_string_equal(mptcp_pm_registry_name_at(&reg, 2), "mine");
+}
+
+/* An unknown path manager name is refused at connect and at listen. */
+static void test_unknown_pm_refused(void **state)
+{
+    (void)state;
+    struct px *x = px_new(false, false);
+    umptcp_conn_opts o = {.mptcp = true, .pm = "nosuch"};
+    umptcp_sockaddr r = tp_sockaddr(x->p, TP_B, 5201);
+    umptcp_conn *c = NULL;
+    assert_int_equal(umptcp_connect(x->p->st[TP_A], &r, &o, 0, &c), UMPTCP_ERR_INVAL);
+    assert_null(c);
+    umptcp_listener *l = NULL;
+    umptcp_sockaddr local = tp_sockaddr(x->p, TP_B, 5201);
+    assert_int_equal(umptcp_listen(x->p->st[TP_B], &local, &o, &l), UMPTCP_ERR_INVAL);
+    px_free(x);
+}
+
+/* "fullmesh" by name (the default too): a second local address gives a second subflow. */
+static void test_fullmesh_by_name(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->pm = "fullmesh";
+    px_run(x, 2 << 20);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinAckRx"), 1);
+    assert_true(x->data_src_a2 > 0);
+    px_free(x);
+}
+
+/* "ndiffports": MPTCP_PM_NDIFFPORTS subflows over the one address pair, different source
+ * ports, each carrying data; A's second address is not used. */
+static void test_ndiffports(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->pm = "ndiffports";
+    px_run(x, 4 << 20);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinAckRx"), MPTCP_PM_NDIFFPORTS - 1);
+    assert_int_equal(x->data_src_a2, 0);
+    assert_int_equal(x->n_a_ports, MPTCP_PM_NDIFFPORTS);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinAckHMacFailure"), 0);
+    px_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_builtins),
+        cmocka_unit_test(test_unknown_pm_refused),
+        cmocka_unit_test(test_fullmesh_by_name),
+        cmocka_unit_test(test_ndiffports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
