@@ -101,7 +101,10 @@ struct mptcp_conn {
     bool fallback;  /* plain TCP now (RFC 8684 3.7) */
     bool remote_key_known;
     bool peer_sent_dss; /* a DSS arrived: the peer has our key (3.1) */
-    bool established;   /* the application was told */
+    /* 3.1, flag C: the peer accepts no further subflows to the address and port of its
+     * MP_CAPABLE segment (only to addresses it announces). */
+    bool peer_no_join_initial;
+    bool established; /* the application was told */
     uint64_t local_key, remote_key;
     uint32_t local_token, remote_token;
     uint64_t local_idsn, remote_idsn;

@@ -167,6 +167,7 @@ static void mptcp_sf_input_synack(struct mptcp_subflow *sf, const struct wire_se
     mib_inc(mc->mib, MIB_MPTCP_CAPABLE_SYNACK_RX);
     /* 3.1: checksums are used when either side sets A. */
     mc->csum = mc->want_csum || (o.u.mpc.flags & WIRE_MPC_FLAG_A);
+    mc->peer_no_join_initial = (o.u.mpc.flags & WIRE_MPC_FLAG_C) != 0;
     mptcp_conn_set_remote_key(mc, o.u.mpc.snd_key);
 }
 
@@ -392,5 +393,6 @@ bool mptcp_conn_accept_syn(struct mptcp_conn *mc, const struct wire_segment *syn
         return false;
     mib_inc(mc->mib, MIB_MPTCP_CAPABLE_SYN_RX);
     mc->csum = mc->want_csum || (o.u.mpc.flags & WIRE_MPC_FLAG_A);
+    mc->peer_no_join_initial = (o.u.mpc.flags & WIRE_MPC_FLAG_C) != 0;
     return true;
 }

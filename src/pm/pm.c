@@ -103,6 +103,14 @@ bool mptcp_pm_can_open(const struct mptcp_pm *pm)
     return pm->mc->nsub < MPTCP_MAX_SUBFLOWS;
 }
 
+bool mptcp_pm_remote_joinable(const struct mptcp_pm *pm, const umptcp_sockaddr *remote)
+{
+    if (!pm->mc->peer_no_join_initial)
+        return true;
+    umptcp_sockaddr first = mptcp_pm_initial_remote(pm);
+    return !umptcp_addr_equal(&remote->addr, &first.addr) || remote->port != first.port;
+}
+
 /* ---- registry ------------------------------------------------------------------------------ */
 
 int mptcp_pm_ops_validate(const struct mptcp_pm_ops *ops)

@@ -105,6 +105,9 @@ umptcp_sockaddr mptcp_pm_initial_remote(const struct mptcp_pm *pm);
 umptcp_addr mptcp_pm_initial_local(const struct mptcp_pm *pm);
 /* Room for one more subflow (MPTCP_MAX_SUBFLOWS). */
 bool mptcp_pm_can_open(const struct mptcp_pm *pm);
+/* May a subflow be opened to remote? Not to the peer's initial address and port when its
+ * MP_CAPABLE carried flag C (RFC 8684 3.1). */
+bool mptcp_pm_remote_joinable(const struct mptcp_pm *pm, const umptcp_sockaddr *remote);
 
 /* ---- registry ----------------------------------------------------------------------------- */
 

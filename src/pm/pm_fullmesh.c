@@ -14,7 +14,7 @@ static void fullmesh_open(struct mptcp_pm *pm, const struct pm_local_addr *local
                           const umptcp_sockaddr *remote, uint64_t now)
 {
     if (local->addr.family != remote->addr.family || !mptcp_pm_can_open(pm) ||
-        mptcp_pm_count_pair(pm, &local->addr, remote) > 0)
+        !mptcp_pm_remote_joinable(pm, remote) || mptcp_pm_count_pair(pm, &local->addr, remote) > 0)
         return;
     pm->host->open_subflow(pm->ctx, local, remote, now);
 }

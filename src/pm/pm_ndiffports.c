@@ -16,6 +16,8 @@ static void ndiffports_join_ready(struct mptcp_pm *pm, uint64_t now)
         .id = 0, /* 3.2: the initial subflow's address has ID 0 */
     };
     umptcp_sockaddr remote = mptcp_pm_initial_remote(pm);
+    if (!mptcp_pm_remote_joinable(pm, &remote))
+        return;
     for (unsigned i = 0; i < MPTCP_PM_NDIFFPORTS; i++) {
         if (mptcp_pm_count_pair(pm, &local.addr, &remote) >= MPTCP_PM_NDIFFPORTS ||
             !mptcp_pm_can_open(pm))

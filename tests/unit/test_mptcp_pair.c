@@ -34,6 +34,8 @@ struct mx {
     bool server_second_addr;        /* give B a second address (10.0.0.12), which it announces */
     uint64_t cut_second_at;         /* from then on, A's second address is unreachable both ways */
     unsigned data_to_server_second; /* data segments A sent to it */
+    bool c_flag;                    /* B's MP_CAPABLE SYN/ACK gets flag C set on the wire */
+    unsigned syns_to_initial;       /* SYNs A sent to B's first address, 10.0.0.2 */
 };
 
 static void pump(struct mx *x, int side)
@@ -78,11 +80,13 @@ static bool has_subtype(const struct wire_segment *seg, unsigned subtype)
 static void trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
 {
     struct mx *x = user;
-    (void)p;
     if (t->seg == NULL || t->dropped)
         return;
     if (t->seg->opt.mptcp_count > 0)
         x->segs_with_mptcp[t->from]++;
+    if (t->from == TP_A && t->seg->tcp.flags == WIRE_TCP_SYN &&
+        umptcp_addr_equal(&t->seg->ip.dst, &p->addr[TP_B]))
+        x->syns_to_initial++;
     if (t->seg->tcp.payload_len == 0)
         return;
     x->data_segs[t->from]++;
@@ -140,12 +144,15 @@ static enum tp_verdict damage_join(void *user, struct tcp_pair *p, int from, str
     (void)from;
     if (path_cut(x, p, seg))
         return TP_DROP;
-    if (!x->corrupt_join_hmac || seg == NULL ||
+    if ((!x->corrupt_join_hmac && !x->c_flag) || seg == NULL ||
         (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK)) != (WIRE_TCP_SYN | WIRE_TCP_ACK))
         return TP_PASS;
     for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
         const uint8_t *o = seg->opt.mptcp[i].data;
-        if (seg->opt.mptcp[i].len == 16 && (o[2] >> 4) == WIRE_MPTCP_MP_JOIN) {
+        bool join = x->corrupt_join_hmac && seg->opt.mptcp[i].len == 16 &&
+                    (o[2] >> 4) == WIRE_MPTCP_MP_JOIN;
+        bool mpc = x->c_flag && seg->opt.mptcp[i].len == 12 && (o[2] >> 4) == WIRE_MPTCP_MP_CAPABLE;
+        if (join || mpc) {
             struct wire_segment_spec spec = {.src = {.addr = seg->ip.src, .port = seg->tcp.sport},
                                              .dst = {.addr = seg->ip.dst, .port = seg->tcp.dport},
                                              .seq = seg->tcp.seq,
@@ -154,8 +161,11 @@ static enum tp_verdict damage_join(void *user, struct tcp_pair *p, int from, str
                                              .window = seg->tcp.window};
             struct wire_tcp_options opt = seg->opt;
             uint8_t copy[16];
-            memcpy(copy, o, sizeof(copy));
-            copy[4] ^= 0x01;
+            memcpy(copy, o, seg->opt.mptcp[i].len);
+            if (join)
+                copy[4] ^= 0x01; /* the HMAC's first byte */
+            else
+                copy[3] |= WIRE_MPC_FLAG_C;
             opt.mptcp[i].data = copy;
             spec.opt = &opt;
             tp_packet_rewrite(pkt, &spec);
@@ -173,7 +183,7 @@ static bool both_closed(struct tcp_pair *p, void *arg)
 }
 
 /* Give B a second address to announce; cut A's second path at this time (read at set-up). */
-static bool g_server_second;
+static bool g_server_second, g_c_flag;
 static uint64_t g_cut_second_at;
 
 static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
@@ -181,6 +191,7 @@ static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, s
 {
     struct mx *x = calloc(1, sizeof(*x));
     x->server_second_addr = g_server_second;
+    x->c_flag = g_c_flag;
     x->cut_second_at = g_cut_second_at;
     x->second_addr = second_addr;
     x->corrupt_join_hmac = corrupt;
@@ -353,6 +364,22 @@ static void test_add_addr_announce_and_join(void **state)
     mx_free(x);
 }
 
+/* RFC 8684 3.1, flag C: B's SYN/ACK says it takes no more subflows to its first address, so
+ * A joins only the address B announces (from both its addresses), never 10.0.0.2 again. */
+static void test_c_flag_keeps_joins_off_the_initial_address(void **state)
+{
+    (void)state;
+    g_server_second = g_c_flag = true;
+    struct mx *x = mx_run_opts(true, true, false, 4 << 20, 0, true, false);
+    g_server_second = g_c_flag = false;
+    print_message("  SYNs to the first address %u; B MPJoinSynRx %llu\n", x->syns_to_initial,
+                  (unsigned long long)tp_counter(x->p, TP_B, "MPTcpExtMPJoinSynRx"));
+    assert_int_equal(x->syns_to_initial, 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinSynRx"), 2);
+    assert_true(x->data_to_server_second > 0);
+    mx_free(x);
+}
+
 /* RFC 8684 3.3.6: the second path goes dark for good in mid-transfer. Its subflow stalls
  * (RTOs); what it held that was not DATA_ACKed is reinjected on the first subflow, and the
  * stream arrives whole and closes in order. */
@@ -426,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_join_second_subflow),
         cmocka_unit_test(test_join_bad_hmac_resets_subflow),
         cmocka_unit_test(test_add_addr_announce_and_join),
+        cmocka_unit_test(test_c_flag_keeps_joins_off_the_initial_address),
         cmocka_unit_test(test_reinject_when_a_path_dies),
         cmocka_unit_test(test_abort_sends_fastclose),
     };
