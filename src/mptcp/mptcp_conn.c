@@ -101,27 +101,6 @@ void mptcp_conn_set_remote_key(struct mptcp_conn *mc, uint64_t key)
     mc->rcv_ready = tcp_rcvbuf_init(&mc->rcv, mptcp_dsn_low32(mc->rcv_nxt), &rc) == UMPTCP_OK;
 }
 
-/* RFC 8684 3.7: the connection continues as plain TCP on its initial subflow, with no MPTCP
- * options from now on, and the data level follows the subflow byte for byte. */
-void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why)
-{
-    (void)why;
-    if (mc->fallback)
-        return;
-    mc->fallback = true;
-    mib_inc(mc->mib, MIB_MPTCP_FALLBACK);
-    if (!mc->rcv_ready) {
-        /* No remote IDSN: number the peer's bytes from 1 (nothing else sees these DSNs). */
-        struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf,
-                                       .max_capacity = mc->cfg->rcvbuf_max,
-                                       .max_intervals = mc->cfg->max_ooo_ranges};
-        mc->rcv_nxt = 1;
-        mc->rcv_ready = tcp_rcvbuf_init(&mc->rcv, 1, &rc) == UMPTCP_OK;
-    }
-    /* The peer's window now comes from the subflow alone. */
-    mc->snd_right = UINT64_MAX;
-}
-
 /* ---- data level: send -------------------------------------------------------------------- */
 
 ssize_t mptcp_conn_write(struct mptcp_conn *mc, const void *buf, size_t n, uint64_t now)
@@ -281,7 +260,9 @@ static void mptcp_conn_check_stalls(struct mptcp_conn *mc, uint64_t now)
         return;
     for (unsigned i = 0; i < mc->nsub; i++) {
         struct mptcp_subflow *sf = mc->sub[i];
-        if (sf->sk == NULL || sf->closed)
+        /* A socket just reset is CLOSED before its subflow is marked closed: its retries are
+         * 0, yet its reinjection must go on. */
+        if (sf->sk == NULL || sf->closed || sf->sk->state == UMPTCP_STATE_CLOSED)
             continue;
         if (!sf->stalled && sf->sk->retries >= 2) {
             mptcp_conn_reinject_from(mc, sf);
@@ -374,8 +355,12 @@ static struct mptcp_subflow *mptcp_conn_holder(struct mptcp_conn *mc, uint64_t d
         struct mptcp_subflow *sf = mc->sub[i];
         if (sf->closed || sf->sk == NULL)
             continue;
+        uint32_t una = sf->sk->snd_una - sf->sk->iss;
         for (size_t k = 0; k < mptcp_smap_count(&sf->smap); k++) {
             const struct mptcp_smap_entry *e = mptcp_smap_at(&sf->smap, k);
+            /* Mappings stay until DATA_ACKed (release_maps): skip those acked on the subflow. */
+            if (tcp_seq_geq(una, e->ssn + e->len))
+                continue;
             if (mptcp_dsn_geq(dsn, e->dsn) && mptcp_dsn_lt(dsn, e->dsn + e->len)) {
                 *entry = e;
                 return sf;
@@ -468,6 +453,23 @@ void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now)
     mptcp_conn_push_fin(mc, now);
 }
 
+/* Frees a subflow's mappings once their bytes are acknowledged at subflow level AND at data
+ * level: until DATA_ACKed, the data may have to go again on another subflow when this one
+ * fails (3.3.6; 3.7: a reset subflow's receiver drops what it had not moved up). */
+static void mptcp_conn_release_maps(struct mptcp_conn *mc, struct mptcp_subflow *sf)
+{
+    if (sf->sk == NULL)
+        return;
+    uint32_t una = sf->sk->snd_una - sf->sk->iss;
+    for (size_t guard = mptcp_smap_count(&sf->smap); guard > 0; guard--) {
+        const struct mptcp_smap_entry *e = mptcp_smap_at(&sf->smap, 0);
+        uint32_t end = e->ssn + e->len;
+        if (!tcp_seq_geq(una, end) || mptcp_dsn_gt(e->dsn + e->len, mc->snd_una))
+            break;
+        mptcp_smap_ack(&sf->smap, end);
+    }
+}
+
 /* Frees data-level bytes below una (a DATA_ACK, or subflow ACKs in fallback). */
 static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t now)
 {
@@ -476,6 +478,8 @@ static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t
     if (mptcp_dsn_gt(data_una, mc->snd_una)) {
         tcp_sndbuf_ack(&mc->snd, mptcp_dsn_low32(data_una));
         mc->snd_una = data_una;
+        for (unsigned i = 0; i < mc->nsub; i++)
+            mptcp_conn_release_maps(mc, mc->sub[i]);
         if (mc->ops->writable != NULL)
             mc->ops->writable(mc, now);
     }
@@ -500,11 +504,13 @@ void mptcp_conn_data_ack(struct mptcp_conn *mc, uint64_t data_ack, uint32_t wnd,
     mptcp_conn_push(mc, now);
 }
 
-/* In fallback the subflow's cumulative ACK is the data-level one. */
+/* In fallback the subflow's cumulative ACK gives the data-level one (3.7: "only use subflow
+ * ACKs to clear its send buffer"), through the send base (mptcp_fail.h). */
 static void mptcp_conn_fallback_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)
 {
-    uint32_t acked = tcp_sndbuf_una(&sf->sk->snd) - (sf->sk->iss + 1);
-    mptcp_conn_advance_una(mc, mc->local_idsn + 1 + acked, now);
+    uint64_t una;
+    if (mptcp_fail_tx_una(mc, sf, &una))
+        mptcp_conn_advance_una(mc, una, now);
 }
 
 /* ---- data level: receive ----------------------------------------------------------------- */
@@ -567,26 +573,8 @@ static size_t mptcp_conn_insert(struct mptcp_conn *mc, uint64_t dsn, const uint8
     return r.in_order;
 }
 
-/* Fallback: every in-order subflow byte is the next data-level byte. */
-static size_t mptcp_conn_pull_plain(struct mptcp_conn *mc, struct tcp_sock *sk)
-{
-    struct tcp_rcvbuf_span spans[2];
-    size_t moved = 0;
-    int n = tcp_rcvbuf_peek(&sk->rcv, spans);
-    for (int i = 0; i < n; i++) {
-        size_t room = tcp_rcvbuf_window(&mc->rcv);
-        size_t len = spans[i].len < room ? spans[i].len : room;
-        bool kept;
-        moved += mptcp_conn_insert(mc, mc->rcv_nxt, spans[i].data, len, &kept);
-        if (len < spans[i].len)
-            break;
-    }
-    tcp_rcvbuf_consume(&sk->rcv, moved);
-    return moved;
-}
-
 /* MPTCP: subflow bytes go up through the mappings the peer declared (3.3.1). */
-static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow *sf)
+static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)
 {
     struct tcp_sock *sk = sf->sk;
     size_t moved = 0;
@@ -610,8 +598,8 @@ static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow
         if (c.csum == MPTCP_RMAP_CSUM_PENDING)
             break;
         if (c.csum == MPTCP_RMAP_CSUM_FAIL) {
-            mib_inc(mc->mib, MIB_MPTCP_DATA_CSUM_ERR);
-            break; /* MP_FAIL handling comes with issue 4 */
+            mptcp_fail_csum(mc, sf, &c, now); /* MP_FAIL, or a reset (3.7) */
+            break;
         }
         /* Never move more than the data level can hold: bytes beyond its right edge stay in
          * the subflow (the other subflows fill the gap first). */
@@ -638,14 +626,16 @@ static size_t mptcp_conn_pull_mapped(struct mptcp_conn *mc, struct mptcp_subflow
 /* Bytes left in subflows (beyond the data-level window, or held back by the out-of-order
  * limit) can go up once the data level moved on: pulls every subflow until none moves a byte
  * (each pass either advances or ends; bounded). */
-static size_t mptcp_conn_pull_all(struct mptcp_conn *mc)
+static size_t mptcp_conn_pull_all(struct mptcp_conn *mc, uint64_t now)
 {
     size_t moved = 0;
+    if (mc->fallback) /* one subflow, through the receive base (mptcp_fail.h) */
+        return mc->nsub > 0 && mc->sub[0]->sk != NULL ? mptcp_fail_pull(mc, mc->sub[0]) : 0;
     for (unsigned pass = 0; pass < MPTCP_MAX_SUBFLOWS + 1; pass++) {
         size_t now_moved = 0;
         for (unsigned i = 0; i < mc->nsub; i++)
             if (mc->sub[i]->sk != NULL && tcp_rcvbuf_readable(&mc->sub[i]->sk->rcv) > 0)
-                now_moved += mptcp_conn_pull_mapped(mc, mc->sub[i]);
+                now_moved += mptcp_conn_pull_mapped(mc, mc->sub[i], now);
         moved += now_moved;
         if (now_moved == 0)
             break;
@@ -658,10 +648,9 @@ void mptcp_conn_pull(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t n
     if (!mc->rcv_ready || sf->sk == NULL)
         return;
     uint64_t before = mc->rcv_nxt;
-    size_t moved =
-        mc->fallback ? mptcp_conn_pull_plain(mc, sf->sk) : mptcp_conn_pull_mapped(mc, sf);
+    size_t moved = mc->fallback ? mptcp_fail_pull(mc, sf) : mptcp_conn_pull_mapped(mc, sf, now);
     if (!mc->fallback && mc->rcv_nxt != before)
-        moved += mptcp_conn_pull_all(mc);
+        moved += mptcp_conn_pull_all(mc, now);
     mptcp_conn_check_peer_fin(mc, now);
     if (moved > 0 && mc->ops->readable != NULL)
         mc->ops->readable(mc, now);
@@ -679,7 +668,7 @@ ssize_t mptcp_conn_read(struct mptcp_conn *mc, void *buf, size_t n, uint64_t now
     size_t got = mc->rcv_ready ? tcp_rcvbuf_read(&mc->rcv, buf, n) : 0;
     if (got > 0) {
         /* The right edge moved: bytes subflows held beyond it may go up now. */
-        if (!mc->fallback && mptcp_conn_pull_all(mc) > 0) {
+        if (mptcp_conn_pull_all(mc, now) > 0) {
             mptcp_conn_check_peer_fin(mc, now);
             if (mc->ops->readable != NULL)
                 mc->ops->readable(mc, now);
@@ -749,7 +738,7 @@ void mptcp_conn_subflow_acked(struct mptcp_conn *mc, struct mptcp_subflow *sf, u
 {
     if (sf->sk == NULL)
         return;
-    mptcp_smap_ack(&sf->smap, sf->sk->snd_una - sf->sk->iss);
+    mptcp_conn_release_maps(mc, sf);
     if (mc->fallback)
         mptcp_conn_fallback_acked(mc, sf, now);
     mptcp_conn_push(mc, now);

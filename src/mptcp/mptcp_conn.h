@@ -16,6 +16,7 @@
 #ifndef UMPTCP_MPTCP_MPTCP_CONN_H
 #define UMPTCP_MPTCP_MPTCP_CONN_H
 
+#include "mptcp/mptcp_fail.h"
 #include "mptcp/mptcp_map.h"
 #include "mptcp/mptcp_sched.h"
 #include "mptcp/mptcp_token.h"
@@ -141,7 +142,8 @@ struct mptcp_conn {
     umptcp_addr echo_addr;
     int error;
     bool closed;
-    bool fastclose; /* we are aborting: our RSTs carry MP_FASTCLOSE (3.5) */
+    bool fastclose;     /* we are aborting: our RSTs carry MP_FASTCLOSE (3.5) */
+    struct mptcp_fb fb; /* fallback, infinite mapping, MP_FAIL (3.7, mptcp_fail.c) */
 };
 
 /* Creates a connection with a fresh unique key (the token table lends uniqueness). The
@@ -221,7 +223,5 @@ void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
 void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
 /* The peer sent MP_FASTCLOSE with our key (3.5): reset every subflow. */
 void mptcp_conn_fastclosed(struct mptcp_conn *mc, uint64_t now);
-/* Falls back to plain TCP on the initial subflow (3.7). */
-void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why);
 
 #endif

@@ -98,10 +98,10 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
     struct mptcp_conn *mc = sf->mc;
     (void)now;
     if (mc->fallback)
-        return 0;
+        return mptcp_fail_opt_write(sf, info, buf, room); /* 3.7: infinite mapping, MP_FAIL */
     if (info->flags & WIRE_TCP_RST) {
         if (!mc->fastclose)
-            return 0;
+            return mptcp_fail_rst_write(sf, buf, room);
         struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FASTCLOSE};
         o.u.fastclose.rcv_key = mc->remote_key;
         return mptcp_sf_put(&o, buf, room);
@@ -198,6 +198,8 @@ static bool mptcp_sf_input_dss(struct mptcp_subflow *sf, const struct wire_segme
         if (mc->initiator && mc->ops->join_ready != NULL)
             mc->ops->join_ready(mc, now);
     }
+    if (d->has_map && d->dll == 0)
+        return mptcp_fail_infinite_rx(sf, d, now); /* 3.7: the peer fell back */
     if (d->has_map) {
         if (d->csum_present != mc->csum) {
             mib_inc(mc->mib, MIB_MPTCP_DSS_CSUM_MISMATCH);
@@ -250,7 +252,7 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
     struct mptcp_subflow *sf = sk->upper;
     struct mptcp_conn *mc = sf->mc;
     if (mc->fallback)
-        return true;
+        return mptcp_fail_input_fallback(sf, seg, now);
     if (sf->join) {
         if (mptcp_join_input(sf, seg, now) == MPTCP_JOIN_RESET) {
             /* 3.2: a failed HMAC resets the subflow; the connection goes on without it. */
@@ -265,6 +267,11 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
             mptcp_sf_input_synack(sf, seg);
         return true;
     }
+    /* 3.7: MP_FAIL (on a RST, or asking the only subflow to fall back). */
+    if (!mptcp_fail_input(sf, seg, now))
+        return false;
+    if (mc->fallback)
+        return mptcp_fail_input_fallback(sf, seg, now);
     struct wire_mptcp_opt o;
     /* 3.5: MP_FASTCLOSE with our key (on an ACK or a RST) ends the whole connection. */
     if (mptcp_sf_find(seg, WIRE_MPTCP_MP_FASTCLOSE, &o) && o.u.fastclose.rcv_key == mc->local_key) {
@@ -284,8 +291,10 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
     if (sf->initial && !mc->initiator && !mc->remote_key_known) {
         mib_inc(mc->mib, MIB_MPTCP_CAPABLE_FALLBACK_ACK);
         mptcp_conn_fallback(mc, "no MP_CAPABLE on the third ACK");
+        return true;
     }
-    return true;
+    /* 3.7: options lost after the handshake. */
+    return mptcp_fail_no_dss(sf, seg, now);
 }
 
 /* ---- the shared window and segment boundaries ------------------------------------------------ */
@@ -302,7 +311,9 @@ static uint32_t mptcp_sf_seg_limit(struct tcp_sock *sk, uint32_t seq)
 {
     struct mptcp_subflow *sf = sk->upper;
     struct mptcp_smap_lookup l;
-    if (sf->mc->fallback || mptcp_smap_lookup(&sf->smap, seq - sk->iss, &l) != UMPTCP_OK)
+    if (sf->mc->fallback)
+        return mptcp_fail_seg_limit(sf, seq);
+    if (mptcp_smap_lookup(&sf->smap, seq - sk->iss, &l) != UMPTCP_OK)
         return UINT32_MAX;
     return l.left;
 }

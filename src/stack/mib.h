@@ -51,6 +51,13 @@
     X(MPTCP_DATA_CSUM_ERR, "MPTcpExtDataCsumErr") /* DSS checksum failures */ \
     X(MPTCP_DSS_NO_MATCH, "MPTcpExtDSSNoMatchTCP") /* mappings that contradict earlier ones */ \
     X(MPTCP_DSS_CSUM_MISMATCH, "MPTcpExtDSSCsumMismatch") /* checksum presence not as agreed */ \
+    X(MPTCP_CAPABLE_DATA_FALLBACK, "MPTcpExtMPCapableDataFallback") /* first data: no DSS */ \
+    X(MPTCP_DSS_FALLBACK, "MPTcpExtDssFallback") /* DSS lost after the handshake: fallback */ \
+    X(MPTCP_FALLBACK_FAILED, "MPTcpExtFallbackFailed") /* fallback needed, not possible: RST */ \
+    X(MPTCP_INFINITE_MAP_TX, "MPTcpExtInfiniteMapTx") /* infinite mappings sent (3.7) */ \
+    X(MPTCP_INFINITE_MAP_RX, "MPTcpExtInfiniteMapRx") /* infinite mappings received */ \
+    X(MPTCP_MP_FAIL_TX, "MPTcpExtMPFailTx") /* MP_FAIL sent (3.7) */ \
+    X(MPTCP_MP_FAIL_RX, "MPTcpExtMPFailRx") /* MP_FAIL received */ \
     X(MPTCP_JOIN_SYN_RX, "MPTcpExtMPJoinSynRx") /* MP_JOIN SYNs for a known token */ \
     X(MPTCP_JOIN_SYNACK_RX, "MPTcpExtMPJoinSynAckRx") /* SYN/ACKs whose HMAC verified */ \
     X(MPTCP_JOIN_ACK_RX, "MPTcpExtMPJoinAckRx") /* third ACKs whose HMAC verified */ \
