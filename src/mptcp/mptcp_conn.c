@@ -545,7 +545,7 @@ static void mptcp_conn_check_peer_fin(struct mptcp_conn *mc, uint64_t now)
     if (mc->peer_fin || !mc->peer_fin_seen || mc->rcv_nxt != mc->peer_fin_dsn)
         return;
     mc->peer_fin = true;
-    if (mc->ops->peer_closed != NULL)
+    if (mc->ops->peer_closed != NULL && !mc->in_read)
         mc->ops->peer_closed(mc, now);
     mptcp_conn_reap_stalled(mc, now);
 }
@@ -665,14 +665,18 @@ ssize_t mptcp_conn_read(struct mptcp_conn *mc, void *buf, size_t n, uint64_t now
 {
     if (mc->closed && mc->error != 0 && mc->error != UMPTCP_ERR_ABORTED)
         return mc->error;
+    /* Bytes subflows hold beyond the data level's right edge go up as reads move it, here
+     * without any event: the application is inside a read (an event now would re-enter it
+     * and, with one read buffer, overwrite what this read returns); it reads until
+     * UMPTCP_ERR_AGAIN and finds them. */
+    mc->in_read = true;
+    if (mc->rcv_ready && mptcp_conn_pull_all(mc, now) > 0)
+        mptcp_conn_check_peer_fin(mc, now);
     size_t got = mc->rcv_ready ? tcp_rcvbuf_read(&mc->rcv, buf, n) : 0;
+    if (got > 0 && mptcp_conn_pull_all(mc, now) > 0)
+        mptcp_conn_check_peer_fin(mc, now);
+    mc->in_read = false;
     if (got > 0) {
-        /* The right edge moved: bytes subflows held beyond it may go up now. */
-        if (mptcp_conn_pull_all(mc, now) > 0) {
-            mptcp_conn_check_peer_fin(mc, now);
-            if (mc->ops->readable != NULL)
-                mc->ops->readable(mc, now);
-        }
         /* The shared window opened: tell the peer through a subflow ACK when worth it. */
         for (unsigned i = 0; i < mc->nsub; i++)
             if (mc->sub[i]->sk != NULL && !mc->sub[i]->closed)

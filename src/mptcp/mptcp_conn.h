@@ -125,6 +125,7 @@ struct mptcp_conn {
     uint64_t rcv_nxt; /* next DSN expected in order (64-bit view of rcv.rcv_nxt) */
     bool peer_fin;    /* the peer's DATA_FIN was received in order */
     bool peer_fin_seen;
+    bool in_read; /* inside mptcp_conn_read: no callback to the application */
     uint64_t peer_fin_dsn;
 
     struct mptcp_subflow *sub[MPTCP_MAX_SUBFLOWS];
