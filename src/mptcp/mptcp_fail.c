@@ -121,8 +121,10 @@ void mptcp_conn_fallback(struct mptcp_conn *mc, const char *why)
     mc->fb.why = why;
     mib_inc(mc->mib, MIB_MPTCP_FALLBACK);
     if (!mc->rcv_ready) {
-        /* No remote IDSN: number the peer's bytes from 1 (nothing else sees these DSNs). */
-        struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf,
+        /* No remote IDSN: number the peer's bytes from 1 (nothing else sees these DSNs). As
+         * in MPTCP, the data level offers the configured maximum (its ring grows as data
+         * waits): the subflow's own window, which the peer now follows, is that large too. */
+        struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf_max,
                                        .max_capacity = mc->cfg->rcvbuf_max,
                                        .max_intervals = mc->cfg->max_ooo_ranges};
         mc->rcv_nxt = 1;
@@ -320,12 +322,17 @@ bool mptcp_fail_no_dss(struct mptcp_subflow *sf, const struct wire_segment *seg,
 
 /* ---- the data level ------------------------------------------------------------------------ */
 
-static size_t fb_insert(struct mptcp_conn *mc, uint64_t dsn, const uint8_t *data, size_t len)
+/* Inserts len bytes at dsn; *kept is how many of them the data level holds now (the rest,
+ * beyond what it can store, stays in the subflow: a subflow-acknowledged byte is never lost). */
+static size_t fb_insert(struct mptcp_conn *mc, uint64_t dsn, const uint8_t *data, size_t len,
+                        size_t *kept)
 {
     struct tcp_rcvbuf_insert_result r;
+    *kept = 0;
     if (tcp_rcvbuf_insert(&mc->rcv, mptcp_dsn_low32(dsn), data, len, &r) != UMPTCP_OK)
         return 0;
     mc->rcv_nxt += r.in_order;
+    *kept = len - r.dropped;
     return r.in_order;
 }
 
@@ -360,7 +367,13 @@ size_t mptcp_fail_pull(struct mptcp_conn *mc, struct mptcp_subflow *sf)
             take = spans[0].len;
             if (mptcp_dsn_gt(dsn + take, right))
                 take = (size_t)(right - dsn);
-            moved += fb_insert(mc, dsn, spans[0].data, take);
+            size_t kept;
+            moved += fb_insert(mc, dsn, spans[0].data, take, &kept);
+            if (kept < take) {
+                tcp_rcvbuf_consume(&sk->rcv, kept);
+                fb->rx_next += (uint32_t)kept;
+                break;
+            }
         }
         tcp_rcvbuf_consume(&sk->rcv, take);
         fb->rx_next += (uint32_t)take;
