@@ -53,6 +53,7 @@ struct fx {
     bool in_read[2];                       /* side X is inside its read loop */
     unsigned reentered[2];                 /* events that reached side X while it was reading */
     uint64_t pause_b_until;                /* B reads nothing before then (its buffers fill) */
+    bool strip_second_data; /* MPTCP options off A's data segments from its second address */
 };
 
 static void pump(struct fx *x, int side)
@@ -145,6 +146,9 @@ static enum tp_verdict middlebox(void *user, struct tcp_pair *p, int from, struc
     if (seg == NULL)
         return TP_PASS;
     bool strip = strip_this(x, from, seg) && seg->opt.mptcp_count > 0;
+    if (x->strip_second_data && from == TP_A && seg->tcp.payload_len > 0 && from_second(seg) &&
+        seg->opt.mptcp_count > 0)
+        strip = true;
     bool corrupt = corrupt_this(x, from, seg);
     if (!strip && !corrupt)
         return TP_PASS;
@@ -464,6 +468,28 @@ static void test_csum_fail_two_subflows(void **state)
     fx_free(x);
 }
 
+/* 3.7: a join whose data segments lose their mappings is reset (no fallback: the data in
+ * flight is not contiguous); its data goes again on the initial subflow, the connection
+ * stays MPTCP. */
+static void test_join_loses_mappings(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new(false, true);
+    x->strip_second_data = true;
+    fx_run(x, false, 4 << 20);
+    print_message("  data segments from the second address: %u (stripped %u)\n",
+                  x->data_from_second, x->stripped[TP_A]);
+    assert_true(x->stripped[TP_A] >= 1);
+    assert_int_equal(ctr(x, TP_B, "MPTcpExtMPJoinAckRx"), 1);
+    assert_true(ctr(x, TP_B, "MPTcpExtFallbackFailed") >= 1);
+    assert_true(ctr(x, TP_A, "MPTcpExtReinject") >= 1);
+    assert_int_equal(ctr(x, TP_A, "MPTcpExtFallback"), 0);
+    assert_int_equal(ctr(x, TP_B, "MPTcpExtFallback"), 0);
+    assert_null(reason(x, TP_A));
+    assert_null(reason(x, TP_B));
+    fx_free(x);
+}
+
 /* Not 3.7, but found by its tests: a read never raises an event on its own connection (an
  * application with one read buffer would re-enter the read and lose what it returns). After a
  * fallback the subflow's window is its own: when the server's application pauses, both the
@@ -491,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_csum_fail_single_subflow_c2s),
         cmocka_unit_test(test_csum_fail_single_subflow_s2c),
         cmocka_unit_test(test_csum_fail_two_subflows),
+        cmocka_unit_test(test_join_loses_mappings),
         cmocka_unit_test(test_read_raises_no_event),
     };
     if (getenv("FX_ONLY") != NULL)
