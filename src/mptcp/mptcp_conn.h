@@ -10,9 +10,8 @@
  *
  * State today: the initial subflow in both roles (MP_CAPABLE v1 with keys, checksum
  * negotiation, first data on MP_CAPABLE), DSS mappings and 64-bit DATA_ACKs, the shared
- * receive window (3.3.4), DATA_FIN (3.3.3), and fallback to TCP when the peer's handshake
- * carries no MP_CAPABLE (3.7). MP_JOIN, address signalling, reinjection, MP_FAIL and
- * MP_FASTCLOSE come next (issue 4). */
+ * receive window (3.3.4), DATA_FIN (3.3.3), and fallback to TCP (3.7) at the handshake and
+ * after it, with the infinite mapping and MP_FAIL (mptcp_fail.c). */
 #ifndef UMPTCP_MPTCP_MPTCP_CONN_H
 #define UMPTCP_MPTCP_MPTCP_CONN_H
 
