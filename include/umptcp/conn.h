@@ -38,8 +38,9 @@ typedef struct umptcp_conn_opts {
      * subflow (MP_CAPABLE, DSS, DATA_FIN, fallback to TCP). connect: try MPTCP; listen: answer
      * MP_CAPABLE SYNs with MPTCP (others with TCP). */
     bool mptcp;
-    bool mptcp_checksum; /* ask for DSS checksums (the A flag) */
-    const char *pm;      /* path manager by name ("fullmesh", "ndiffports"); NULL = "fullmesh" */
+    bool mptcp_checksum;  /* ask for DSS checksums (the A flag) */
+    const char *pm;       /* path manager by name ("fullmesh", "ndiffports"); NULL = "fullmesh" */
+    uint8_t max_subflows; /* subflows per connection, the first included; 0 = 8 (the most) */
 } umptcp_conn_opts;
 
 /* Connection states as RFC 9293 names them (the application sees the first subflow's). */

@@ -71,7 +71,10 @@ UMPTCP_API void umptcp_stack_free(umptcp_stack *s);
  * addresses to an interface. Errors: UMPTCP_ERR_INVAL, UMPTCP_ERR_EXISTS (address already
  * local), UMPTCP_ERR_NOMEM (UMPTCP_MAX_INTERFACES or UMPTCP_MAX_IFACE_ADDRS reached). */
 UMPTCP_API int umptcp_stack_add_address(umptcp_stack *s, int ifindex, const umptcp_addr *addr);
-/* Removes a local address. UMPTCP_ERR_NOTFOUND when it is not local. */
+/* Removes a local address. UMPTCP_ERR_NOTFOUND when it is not local. MPTCP connections
+ * reset their subflows on it (their data goes on the others) and tell the peer with
+ * REMOVE_ADDR (RFC 8684 3.4.2); packets for that leave at once, timed at the latest `now` the
+ * stack was given. Adding an address lets each connection's path manager use it. */
 UMPTCP_API int umptcp_stack_remove_address(umptcp_stack *s, const umptcp_addr *addr);
 
 /* One packet that arrived on interface ifindex at time now (ns, any epoch, non-decreasing).

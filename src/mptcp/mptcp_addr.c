@@ -145,3 +145,144 @@ void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
     if (mc->ops->addr_announced != NULL)
         mc->ops->addr_announced(mc, r->id, &r->addr, r->port, now);
 }
+
+/* ---- REMOVE_ADDR (3.4.2) ------------------------------------------------------------------ */
+
+/* Sends of one REMOVE_ADDR at most, and the gap between them. */
+#define MPTCP_RM_ADDR_MAX 3
+
+/* A subflow of ours on local address ID id that is not closed yet. */
+static bool mptcp_addr_id_in_use(const struct mptcp_conn *mc, uint8_t id)
+{
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        const struct mptcp_subflow *sf = mc->sub[i];
+        if (!sf->closed && sf->sk != NULL && sf->sk->state != UMPTCP_STATE_CLOSED &&
+            sf->local_id == id)
+            return true;
+    }
+    return false;
+}
+
+/* Forgets our announcement of id (it stops being repeated); true when there was one. */
+static bool mptcp_addr_unannounce(struct mptcp_conn *mc, uint8_t id)
+{
+    for (unsigned i = 0; i < mc->nann; i++) {
+        if (mc->ann[i].id != id)
+            continue;
+        mc->ann[i] = mc->ann[--mc->nann];
+        return true;
+    }
+    return false;
+}
+
+static void mptcp_addr_queue_rm(struct mptcp_conn *mc, uint8_t id, uint64_t now)
+{
+    for (unsigned i = 0; i < mc->nrm; i++)
+        if (mc->rm[i].id == id)
+            return;
+    if (mc->nrm == MPTCP_MAX_ADDRS) { /* the oldest has been sent by now: make room */
+        memmove(&mc->rm[0], &mc->rm[1], (MPTCP_MAX_ADDRS - 1) * sizeof(mc->rm[0]));
+        mc->nrm--;
+    }
+    mc->rm[mc->nrm].id = id;
+    mc->rm[mc->nrm].sent = 0;
+    mc->rm[mc->nrm].next_tx = now;
+    mc->nrm++;
+}
+
+void mptcp_conn_remove_local(struct mptcp_conn *mc, const umptcp_addr *addr, uint8_t id,
+                             uint64_t now)
+{
+    if (mc->fallback || mc->closed)
+        return;
+    bool known = mptcp_addr_unannounce(mc, id);
+    /* "The sending ... of this message SHOULD trigger the sending of RSTs ... on the affected
+     * subflow(s)": each is reset (MP_TCPRST unspecified), its data reinjected on the others. */
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct mptcp_subflow *sf = mc->sub[i];
+        if (sf->closed || sf->sk == NULL || !umptcp_addr_equal(&sf->sk->local.addr, addr))
+            continue;
+        known = true;
+        id = sf->local_id; /* the ID the peer knows it by (0 for the initial subflow's) */
+        if (sf->sk->state != UMPTCP_STATE_CLOSED) {
+            mib_inc(mc->mib, MIB_MPTCP_RM_SUBFLOW);
+            mptcp_subflow_reset(sf, WIRE_TCPRST_UNSPECIFIED, false, now);
+        }
+    }
+    if (!known || !mc->remote_key_known)
+        return;
+    mptcp_addr_queue_rm(mc, id, now);
+    mptcp_conn_signal_now(mc, now);
+}
+
+size_t mptcp_rmaddr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64_t now)
+{
+    struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_REMOVE_ADDR};
+    unsigned done = 0;
+    for (unsigned i = 0; i < mc->nrm; i++) {
+        bool over = mc->rm[i].sent >= MPTCP_RM_ADDR_MAX ||
+                    (mc->rm[i].sent > 0 && !mptcp_addr_id_in_use(mc, mc->rm[i].id));
+        if (over) {
+            done++;
+            continue;
+        }
+        if (now >= mc->rm[i].next_tx && o.u.rm_addr.count < WIRE_MPTCP_MAX_RM_IDS)
+            o.u.rm_addr.ids[o.u.rm_addr.count++] = mc->rm[i].id;
+    }
+    if (done == mc->nrm)
+        mc->nrm = 0;
+    if (o.u.rm_addr.count == 0)
+        return 0;
+    int n = wire_mptcp_write(&o, buf, room);
+    if (n <= 0)
+        return 0;
+    for (unsigned i = 0; i < mc->nrm; i++) {
+        if (now >= mc->rm[i].next_tx) {
+            mc->rm[i].sent++;
+            mc->rm[i].next_tx = now + MPTCP_ANNOUNCE_INTERVAL_NS;
+        }
+    }
+    mib_inc(mc->mib, MIB_MPTCP_RM_ADDR_TX);
+    return (size_t)n;
+}
+
+/* A subflow other than except that carries (or will carry) the connection. */
+static bool mptcp_addr_other_working(const struct mptcp_conn *mc, uint8_t except_id)
+{
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        const struct mptcp_subflow *sf = mc->sub[i];
+        if (!sf->closed && !sf->stalled && sf->sk != NULL && sf->remote_id != except_id &&
+            tcp_sock_synchronized(sf->sk) && (!sf->join || sf->join_ok))
+            return true;
+    }
+    return false;
+}
+
+/* The peer's REMOVE_ADDR: our subflows to each ID are reset (RSTs "by both hosts", 3.4.2) and
+ * their data goes on the others, unless that would leave the connection without a working
+ * subflow: the last one stays (if the address is really gone, TCP's timeouts end it). We do not
+ * probe the path with a keepalive first (3.4.2 SHOULD); Linux does not either. */
+void mptcp_rmaddr_input(struct mptcp_conn *mc, const struct wire_remove_addr *rm, uint64_t now)
+{
+    for (unsigned k = 0; k < rm->count; k++) {
+        uint8_t id = rm->ids[k];
+        mib_inc(mc->mib, MIB_MPTCP_RM_ADDR);
+        for (unsigned i = 0; i < mc->nraddr; i++) {
+            if (mc->raddr[i].id == id) {
+                mc->raddr[i] = mc->raddr[--mc->nraddr];
+                break;
+            }
+        }
+        bool spare = mptcp_addr_other_working(mc, id);
+        for (unsigned i = 0; i < mc->nsub && spare; i++) {
+            struct mptcp_subflow *sf = mc->sub[i];
+            if (sf->closed || sf->sk == NULL || sf->sk->state == UMPTCP_STATE_CLOSED ||
+                sf->remote_id != id)
+                continue;
+            mib_inc(mc->mib, MIB_MPTCP_RM_SUBFLOW);
+            mptcp_subflow_reset(sf, WIRE_TCPRST_UNSPECIFIED, false, now);
+        }
+        if (mc->ops->addr_removed != NULL)
+            mc->ops->addr_removed(mc, id, now);
+    }
+}

@@ -28,6 +28,7 @@ struct mptcp_conn *mptcp_conn_new(const umptcp_config *cfg, struct mib *mib,
     mc->mib = mib;
     mc->initiator = initiator;
     mc->want_csum = want_csum;
+    mc->max_subflows = MPTCP_MAX_SUBFLOWS;
     /* RFC 8684 3.1: a key unique among the host's connections (checked by its token). */
     if (mptcp_token_new_key(tokens, random, random_user, mc, &mc->local_key, &mc->local_token) !=
         UMPTCP_OK) {
@@ -66,7 +67,7 @@ void mptcp_conn_free(struct mptcp_conn *mc)
 
 struct mptcp_subflow *mptcp_conn_new_subflow(struct mptcp_conn *mc, bool initial)
 {
-    if (mc->nsub == MPTCP_MAX_SUBFLOWS)
+    if (mc->nsub >= mc->max_subflows || mc->nsub >= MPTCP_MAX_SUBFLOWS)
         return NULL;
     struct mptcp_subflow *sf = calloc(1, sizeof(*sf));
     if (sf == NULL)

@@ -47,6 +47,8 @@ struct mptcp_conn_ops {
     /* The peer announced an address (ADD_ADDR with a valid HMAC, 3.4.1). */
     void (*addr_announced)(struct mptcp_conn *mc, uint8_t id, const umptcp_addr *addr,
                            uint16_t port, uint64_t now);
+    /* The peer removed an address (REMOVE_ADDR, 3.4.2); its subflows are closed already. */
+    void (*addr_removed)(struct mptcp_conn *mc, uint8_t id, uint64_t now);
 };
 
 /* An address the peer announced. */
@@ -81,11 +83,20 @@ struct mptcp_subflow {
     uint64_t penalized_at; /* its window was last cut for holding the head of line (push_hol) */
     /* MP_JOIN subflows (3.2). */
     bool join;
-    bool join_ok;     /* HMACs verified and the handshake's last ACK seen: may carry data */
-    bool backup;      /* we asked the peer to use it only as a backup */
-    bool peer_backup; /* the peer asked us to */
+    bool join_ok;      /* HMACs verified and the handshake's last ACK seen: may carry data */
+    bool backup;       /* we asked the peer to use it only as a backup */
+    bool peer_backup;  /* the peer asked us to */
+    bool prio_pending; /* an MP_PRIO with `backup` is due on it (3.3.8) */
     uint8_t local_id, remote_id;
     uint32_t local_nonce, remote_nonce;
+    /* MP_TCPRST (3.6): the reason our RSTs on it carry, and the peer's when it reset it. */
+    uint8_t rst_reason; /* enum wire_tcprst_reason; 0 = unspecified */
+    bool rst_transient;
+    bool rst_sent;
+    bool peer_rst; /* the peer's accepted RST carried MP_TCPRST */
+    uint8_t peer_rst_reason, peer_rst_flags;
+    bool peer_rst_pending; /* on a RST not yet accepted by TCP */
+    uint8_t pending_reason, pending_flags;
 };
 
 struct mptcp_conn {
@@ -129,6 +140,7 @@ struct mptcp_conn {
 
     struct mptcp_subflow *sub[MPTCP_MAX_SUBFLOWS];
     unsigned nsub;
+    unsigned max_subflows; /* <= MPTCP_MAX_SUBFLOWS */
     uint32_t next_sf_id;
     struct mptcp_sched sched;
 
@@ -137,6 +149,14 @@ struct mptcp_conn {
     unsigned nraddr;
     struct mptcp_announce ann[MPTCP_MAX_ADDRS];
     unsigned nann;
+    /* Our REMOVE_ADDRs (3.4.2): sent on pure ACKs, repeated (bounded) while a subflow on the
+     * address is still open. */
+    struct {
+        uint8_t id;
+        uint8_t sent;
+        uint64_t next_tx;
+    } rm[MPTCP_MAX_ADDRS];
+    unsigned nrm;
     bool echo_pending; /* echo the peer's last ADD_ADDR on the next pure ACK */
     uint8_t echo_id;
     umptcp_addr echo_addr;
@@ -223,5 +243,30 @@ void mptcp_addr_input(struct mptcp_conn *mc, struct mptcp_subflow *sf,
 void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
 /* The peer sent MP_FASTCLOSE with our key (3.5): reset every subflow. */
 void mptcp_conn_fastclosed(struct mptcp_conn *mc, uint64_t now);
+/* REMOVE_ADDR (3.4.2, mptcp_addr.c). One of our addresses went away: its subflows are reset
+ * (their data goes on the others), and the peer is told with REMOVE_ADDR when it knows the
+ * address (a subflow used it or we announced it). */
+void mptcp_conn_remove_local(struct mptcp_conn *mc, const umptcp_addr *addr, uint8_t id,
+                             uint64_t now);
+/* The REMOVE_ADDR due on a segment without data (0 when none or no room). */
+size_t mptcp_rmaddr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64_t now);
+/* The peer's REMOVE_ADDR: closes our subflows to those IDs (never the last working one). */
+void mptcp_rmaddr_input(struct mptcp_conn *mc, const struct wire_remove_addr *rm, uint64_t now);
+/* MP_PRIO (3.3.8, mptcp_prio.c): changes the backup flag of our subflows from local (every
+ * subflow when local is NULL) and tells the peer on each; the scheduler follows at once.
+ * Returns how many subflows changed. */
+unsigned mptcp_conn_set_backup(struct mptcp_conn *mc, const umptcp_addr *local, bool backup,
+                               uint64_t now);
+/* The MP_PRIO due on sf's next segment without data (0 when none or no room). */
+size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room);
+/* The peer's MP_PRIO on sf. */
+void mptcp_prio_input(struct mptcp_subflow *sf, const struct wire_mp_prio *p, uint64_t now);
+/* MP_TCPRST (3.6, mptcp_rst.c): the option for a RST of sf (counted MPRstTx), the peer's on
+ * an arriving RST, its acceptance (counted MPRstRx, kept on sf), and resetting one subflow with
+ * a reason (a RST carrying it, the socket closed with UMPTCP_ERR_RESET). */
+size_t mptcp_rst_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room);
+void mptcp_rst_input(struct mptcp_subflow *sf, const struct wire_segment *seg);
+void mptcp_rst_accepted(struct mptcp_subflow *sf);
+void mptcp_subflow_reset(struct mptcp_subflow *sf, uint8_t reason, bool transient, uint64_t now);
 
 #endif

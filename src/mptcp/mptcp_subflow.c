@@ -100,11 +100,17 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
     if (mc->fallback)
         return mptcp_fail_opt_write(sf, info, buf, room); /* 3.7: infinite mapping, MP_FAIL */
     if (info->flags & WIRE_TCP_RST) {
-        if (!mc->fastclose)
-            return mptcp_fail_rst_write(sf, buf, room);
-        struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FASTCLOSE};
-        o.u.fastclose.rcv_key = mc->remote_key;
-        return mptcp_sf_put(&o, buf, room);
+        /* 3.5: an abort's RSTs carry MP_FASTCLOSE; 3.7: a checksum failure's MP_FAIL; 3.6:
+         * every RST carries MP_TCPRST (a checksum failure: middlebox interference, as Linux). */
+        size_t n = 0;
+        if (mc->fastclose) {
+            struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FASTCLOSE};
+            o.u.fastclose.rcv_key = mc->remote_key;
+            n = mptcp_sf_put(&o, buf, room);
+        } else if ((n = mptcp_fail_rst_write(sf, buf, room)) > 0 && sf->rst_reason == 0) {
+            sf->rst_reason = WIRE_TCPRST_MIDDLEBOX;
+        }
+        return n + mptcp_rst_write(sf, buf + n, room - n);
     }
     /* A join subflow carries MP_JOIN until its handshake is complete (3.2). */
     if (sf->join && ((info->flags & WIRE_TCP_SYN) || !sf->join_ok))
@@ -121,15 +127,19 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
         if (info->len == 0 || first_data)
             return mptcp_sf_write_mpc(sf, info, buf, room);
     }
-    /* Address signals ride on segments without data, beside a DATA_ACK (12 bytes); not
-     * while a DATA_FIN needs the room. One that does not fit beside it goes alone (an IPv6
+    /* Signals ride on segments without data, beside a DATA_ACK (12 bytes); not while a
+     * DATA_FIN needs the room. An ADD_ADDR that does not fit beside it goes alone (an IPv6
      * ADD_ADDR with its HMAC takes 28 bytes, all that timestamps leave): the DATA_ACK is on
-     * the next segment again. */
+     * the next segment again. What else does not fit waits for the next such segment. */
     size_t n = 0;
     if (info->len == 0 && mc->rcv_ready && !(mc->fin_mapped && !mc->fin_acked)) {
         n = room > 12 ? mptcp_addr_write(mc, buf, room - 12, now) : 0;
         if (n == 0 && (n = mptcp_addr_write(mc, buf, room, now)) > 0)
             return n;
+        if (room > 12 + n) {
+            n += mptcp_rmaddr_write(mc, buf + n, room - 12 - n, now);
+            n += mptcp_prio_write(sf, buf + n, room - 12 - n);
+        }
     }
     return n + mptcp_sf_write_dss(sf, info, buf + n, room - n);
 }
@@ -253,9 +263,13 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
     struct mptcp_conn *mc = sf->mc;
     if (mc->fallback)
         return mptcp_fail_input_fallback(sf, seg, now);
+    if (seg->tcp.flags & WIRE_TCP_RST)
+        mptcp_rst_input(sf, seg);
     if (sf->join) {
         if (mptcp_join_input(sf, seg, now) == MPTCP_JOIN_RESET) {
-            /* 3.2: a failed HMAC resets the subflow; the connection goes on without it. */
+            /* 3.2: a failed HMAC resets the subflow; the connection goes on without it.
+             * 3.6: reason 0x01, MPTCP-specific error. */
+            sf->rst_reason = WIRE_TCPRST_MPTCP_ERROR;
             tcp_send_control(sk, WIRE_TCP_RST, seg->tcp.ack, now);
             tcp_sock_set_closed(sk, TCP_CLOSE_RESET, now);
             return false;
@@ -285,6 +299,13 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
         return mptcp_sf_input_mpc_ack(sf, &o.u.mpc, now);
     if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_ADD_ADDR, &o))
         mptcp_addr_input(mc, sf, &o.u.add_addr, now);
+    if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_MP_PRIO, &o))
+        mptcp_prio_input(sf, &o.u.prio, now);
+    if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_REMOVE_ADDR, &o)) {
+        mptcp_rmaddr_input(mc, &o.u.rm_addr, now);
+        if (sf->closed || sk->state == UMPTCP_STATE_CLOSED)
+            return false; /* it named this very subflow */
+    }
     if (mptcp_sf_find(seg, WIRE_MPTCP_DSS, &o))
         return mptcp_sf_input_dss(sf, seg, &o.u.dss, now);
     /* 3.7: the responder's handshake ends without the initiator's key: fall back. */
@@ -367,6 +388,8 @@ static void mptcp_sf_peer_fin(struct tcp_sock *sk, uint64_t now)
 static void mptcp_sf_closed(struct tcp_sock *sk, int reason, uint64_t now)
 {
     struct mptcp_subflow *sf = sk->upper;
+    if (reason == TCP_CLOSE_RESET || reason == TCP_CLOSE_REFUSED)
+        mptcp_rst_accepted(sf); /* the peer's RST took effect: its MP_TCPRST counts */
     /* 3.3.6: what a failed subflow was given goes again on the others. */
     if (reason != 0 && !sf->mc->fallback && !sf->mc->closed)
         mptcp_conn_subflow_failed(sf->mc, sf, now);

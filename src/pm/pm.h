@@ -103,7 +103,7 @@ unsigned mptcp_pm_count_pair(const struct mptcp_pm *pm, const umptcp_addr *local
 umptcp_sockaddr mptcp_pm_initial_remote(const struct mptcp_pm *pm);
 /* The local address of the initial subflow. */
 umptcp_addr mptcp_pm_initial_local(const struct mptcp_pm *pm);
-/* Room for one more subflow (MPTCP_MAX_SUBFLOWS). */
+/* Room for one more subflow (the connection's limit). */
 bool mptcp_pm_can_open(const struct mptcp_pm *pm);
 /* May a subflow be opened to remote? Not to the peer's initial address and port when its
  * MP_CAPABLE carried flag C (RFC 8684 3.1). */

@@ -353,6 +353,7 @@ int umptcp_connect(umptcp_stack *s, const umptcp_sockaddr *remote, const umptcp_
         umptcp_addr_len(&remote->addr) == 0)
         return UMPTCP_ERR_INVAL;
     *out = NULL;
+    stack_clock(s, now);
     umptcp_sockaddr local = {0};
     if (opts != NULL && opts->local_addr.family != UMPTCP_AF_NONE) {
         if (opts->local_addr.family != remote->addr.family)

@@ -7,6 +7,7 @@
 #include "mptcp/mptcp_conn.h"
 #include "mptcp/mptcp_join.h"
 #include "umptcp/error.h"
+#include "umptcp/pm.h"
 #include "wire/tcp.h"
 
 /* ---- the data level's events --------------------------------------------------------------- */
@@ -57,6 +58,12 @@ static void conn_mp_addr_announced(struct mptcp_conn *mc, uint8_t id, const umpt
     mptcp_pm_addr_announced(&c->pm, &r, now);
 }
 
+static void conn_mp_addr_removed(struct mptcp_conn *mc, uint8_t id, uint64_t now)
+{
+    umptcp_conn *c = mc->owner;
+    mptcp_pm_addr_removed(&c->pm, id, now);
+}
+
 static const struct mptcp_conn_ops conn_mptcp_ops = {
     .established = conn_mp_established,
     .readable = conn_mp_readable,
@@ -65,6 +72,7 @@ static const struct mptcp_conn_ops conn_mptcp_ops = {
     .closed = conn_mp_closed,
     .join_ready = conn_mp_join_ready,
     .addr_announced = conn_mp_addr_announced,
+    .addr_removed = conn_mp_addr_removed,
 };
 
 /* ---- address IDs --------------------------------------------------------------------------- */
@@ -166,6 +174,8 @@ struct tcp_sock *conn_mptcp_new(umptcp_stack *s, umptcp_conn *c, struct tcp_sock
                            opts->mptcp_checksum, &conn_mptcp_ops, c);
     if (c->mp == NULL)
         return NULL;
+    if (opts->max_subflows != 0 && opts->max_subflows < MPTCP_MAX_SUBFLOWS)
+        c->mp->max_subflows = opts->max_subflows;
     struct mptcp_subflow *sf = mptcp_conn_new_subflow(c->mp, true);
     if (sf == NULL)
         return NULL;
@@ -185,6 +195,27 @@ const struct mptcp_pm_ops *conn_pm_find(const umptcp_stack *s, const umptcp_conn
 
 /* ---- the peer's joins --------------------------------------------------------------------------
  */
+
+/* A join we cannot take: RFC 8684 3.6, a RST with MP_TCPRST "administratively prohibited"
+ * (0x03) over the subflow limit, "lack of resources" (0x02) without memory; transient both
+ * (the limit frees up when a subflow closes). */
+static void conn_mptcp_reject_join(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
+                                   const struct mptcp_conn *mc)
+{
+    struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_TCPRST};
+    bool limit = mc->nsub >= mc->max_subflows;
+    o.u.tcprst.reason = limit ? WIRE_TCPRST_PROHIBITED : WIRE_TCPRST_NO_RESOURCES;
+    o.u.tcprst.flags = WIRE_TCPRST_FLAG_T;
+    uint8_t buf[WIRE_MPTCP_MAX_LEN];
+    int n = wire_mptcp_write(&o, buf, sizeof(buf));
+    struct wire_tcp_options opt = {.mptcp_count = 1};
+    opt.mptcp[0].data = buf;
+    opt.mptcp[0].len = (uint8_t)n;
+    if (limit)
+        mib_inc(&s->mib, MIB_MPTCP_JOIN_REJECTED);
+    mib_inc(&s->mib, MIB_MPTCP_RST_TX);
+    stack_reply_rst(s, ifindex, seg, n > 0 ? &opt : NULL);
+}
 
 /* RFC 8684 3.2: an MP_JOIN SYN names its connection by token, whatever the port. Returns
  * false when the segment is not a join SYN; a join SYN for no connection is answered with a
@@ -214,8 +245,88 @@ bool conn_mptcp_join_input(umptcp_stack *s, int ifindex, const struct wire_segme
     struct tcp_sock *sk = conn_join_sock(c, &local, &remote, ifindex, backup, now, &sf);
     *handled = true;
     if (sk == NULL)
-        return true; /* over the subflow limit: dropped */
+        conn_mptcp_reject_join(s, ifindex, seg, mc);
+    if (sk == NULL)
+        return true;
     mptcp_join_accept_syn(sf, seg);
     tcp_sock_accept_syn(sk, seg, now);
     return true;
+}
+
+/* ---- local address changes ------------------------------------------------------------------ */
+
+/* The MPTCP connections an address change concerns: open, not fallen back. */
+static bool conn_mptcp_live(const umptcp_conn *c)
+{
+    return !c->dead && c->mp != NULL && !c->mp->fallback && !c->mp->closed;
+}
+
+void conn_mptcp_local_addr_added(umptcp_stack *s, const struct pm_local_addr *a)
+{
+    for (umptcp_conn *c = s->conns; c != NULL; c = c->next)
+        if (conn_mptcp_live(c))
+            mptcp_pm_local_addr_added(&c->pm, a, s->now);
+}
+
+void conn_mptcp_local_addr_removed(umptcp_stack *s, const struct pm_local_addr *a)
+{
+    for (umptcp_conn *c = s->conns; c != NULL; c = c->next) {
+        if (!conn_mptcp_live(c))
+            continue;
+        struct pm_local_addr mine = *a;
+        mine.id = conn_local_addr_id(c, &a->addr);
+        mptcp_conn_remove_local(c->mp, &a->addr, mine.id, s->now);
+        mptcp_pm_local_addr_removed(&c->pm, &mine, s->now);
+    }
+}
+
+/* ---- backup priority and reset reasons (include/umptcp/pm.h) -------------------------------- */
+
+int umptcp_conn_set_backup(umptcp_conn *c, const umptcp_addr *local, bool backup, uint64_t now)
+{
+    if (c == NULL)
+        return UMPTCP_ERR_INVAL;
+    if (c->mp == NULL || c->mp->fallback)
+        return UMPTCP_ERR_STATE;
+    stack_enter(c->stack);
+    stack_clock(c->stack, now);
+    int n = (int)mptcp_conn_set_backup(c->mp, local, backup, now);
+    stack_leave(c->stack);
+    return n;
+}
+
+int umptcp_stack_set_backup(umptcp_stack *s, const umptcp_addr *addr, bool backup)
+{
+    if (s == NULL || addr == NULL)
+        return UMPTCP_ERR_INVAL;
+    bool found = false;
+    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
+        for (size_t j = 0; j < s->ifaces[i].naddrs; j++)
+            if (umptcp_addr_equal(&s->ifaces[i].addrs[j], addr)) {
+                s->ifaces[i].backup[j] = backup;
+                found = true;
+            }
+    if (!found)
+        return UMPTCP_ERR_NOTFOUND;
+    stack_enter(s);
+    for (umptcp_conn *c = s->conns; c != NULL; c = c->next)
+        if (conn_mptcp_live(c))
+            mptcp_conn_set_backup(c->mp, addr, backup, s->now);
+    stack_leave(s);
+    return UMPTCP_OK;
+}
+
+int umptcp_conn_subflow_rst(const umptcp_conn *c, unsigned index, umptcp_subflow_rst *out)
+{
+    if (c == NULL || out == NULL)
+        return UMPTCP_ERR_INVAL;
+    if (c->mp == NULL || index >= c->mp->nsub)
+        return UMPTCP_ERR_NOTFOUND;
+    const struct mptcp_subflow *sf = c->mp->sub[index];
+    out->sent = sf->rst_sent;
+    out->sent_reason = sf->rst_reason;
+    out->received = sf->peer_rst;
+    out->reason = sf->peer_rst_reason;
+    out->transient = (sf->peer_rst_flags & WIRE_TCPRST_FLAG_T) != 0;
+    return UMPTCP_OK;
 }

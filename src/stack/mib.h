@@ -70,7 +70,15 @@
     X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") /* echoes of our ADD_ADDR received */ \
     X(MPTCP_REINJECT, "MPTcpExtReinject") /* data-level ranges sent again on another subflow */ \
     X(MPTCP_FASTCLOSE_TX, "MPTcpExtMPFastcloseTx") /* connections aborted with MP_FASTCLOSE */ \
-    X(MPTCP_FASTCLOSE_RX, "MPTcpExtMPFastcloseRx") /* MP_FASTCLOSE received with our key */
+    X(MPTCP_FASTCLOSE_RX, "MPTcpExtMPFastcloseRx") /* MP_FASTCLOSE received with our key */ \
+    X(MPTCP_RST_TX, "MPTcpExtMPRstTx") /* RSTs sent with MP_TCPRST */ \
+    X(MPTCP_RST_RX, "MPTcpExtMPRstRx") /* accepted RSTs that carried MP_TCPRST */ \
+    X(MPTCP_JOIN_REJECTED, "MPTcpExtMPJoinRejected") /* MP_JOIN SYNs over the subflow limit */ \
+    X(MPTCP_RM_ADDR, "MPTcpExtRmAddr") /* address IDs received in REMOVE_ADDR */ \
+    X(MPTCP_RM_ADDR_TX, "MPTcpExtRmAddrTx") /* REMOVE_ADDR sent (repeats included) */ \
+    X(MPTCP_RM_SUBFLOW, "MPTcpExtRmSubflow") /* subflows closed by a REMOVE_ADDR, either way */ \
+    X(MPTCP_PRIO_TX, "MPTcpExtMPPrioTx") /* MP_PRIO sent */ \
+    X(MPTCP_PRIO_RX, "MPTcpExtMPPrioRx") /* MP_PRIO received */
 
 /* clang-format on */
 

@@ -142,9 +142,13 @@ int umptcp_stack_add_address(umptcp_stack *s, int ifindex, const umptcp_addr *ad
     }
     if (ifc->naddrs == UMPTCP_MAX_IFACE_ADDRS)
         return UMPTCP_ERR_NOMEM;
-    ifc->ids[ifc->naddrs] = stack_addr_new_id(s);
+    struct pm_local_addr a = {.addr = *addr, .ifindex = ifindex, .id = stack_addr_new_id(s)};
+    ifc->ids[ifc->naddrs] = a.id;
     ifc->backup[ifc->naddrs] = false;
     ifc->addrs[ifc->naddrs++] = *addr;
+    stack_enter(s);
+    conn_mptcp_local_addr_added(s, &a);
+    stack_leave(s);
     return UMPTCP_OK;
 }
 
@@ -157,6 +161,10 @@ int umptcp_stack_remove_address(umptcp_stack *s, const umptcp_addr *addr)
         for (size_t j = 0; j < ifc->naddrs; j++) {
             if (!umptcp_addr_equal(&ifc->addrs[j], addr))
                 continue;
+            struct pm_local_addr a = {.addr = *addr, .ifindex = ifc->ifindex, .id = ifc->ids[j]};
+            stack_enter(s);
+            conn_mptcp_local_addr_removed(s, &a);
+            stack_leave(s);
             --ifc->naddrs;
             ifc->addrs[j] = ifc->addrs[ifc->naddrs];
             ifc->ids[j] = ifc->ids[ifc->naddrs];
@@ -186,11 +194,17 @@ static enum mib_counter stack_parse_error_counter(int err, bool ip_ok)
     }
 }
 
+void stack_clock(umptcp_stack *s, uint64_t now)
+{
+    if (now > s->now)
+        s->now = now;
+}
+
 int umptcp_stack_input(umptcp_stack *s, int ifindex, const uint8_t *pkt, size_t len, uint64_t now)
 {
-    (void)now;
     if (s == NULL || (pkt == NULL && len > 0))
         return UMPTCP_ERR_INVAL;
+    stack_clock(s, now);
     mib_inc(&s->mib, MIB_IP_IN_RECEIVES);
     struct wire_segment seg;
     int rc = wire_segment_parse(pkt, len, &seg);
@@ -222,6 +236,7 @@ void umptcp_stack_on_timeout(umptcp_stack *s, uint64_t now)
 {
     if (s == NULL)
         return;
+    stack_clock(s, now);
     stack_enter(s);
     stack_conn_on_timeout(s, now);
     stack_leave(s);
@@ -255,6 +270,12 @@ int stack_emit(umptcp_stack *s, int ifindex, const struct wire_segment_spec *spe
  * on, answer <SEQ=SEG.ACK><CTL=RST>. */
 void stack_reply_no_socket(umptcp_stack *s, int ifindex, const struct wire_segment *seg)
 {
+    stack_reply_rst(s, ifindex, seg, NULL);
+}
+
+void stack_reply_rst(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
+                     const struct wire_tcp_options *opt)
+{
     const struct wire_tcp_hdr *th = &seg->tcp;
     if (th->flags & WIRE_TCP_RST) {
         mib_inc(&s->mib, MIB_TCP_IN_NO_SOCKET_RST);
@@ -263,6 +284,7 @@ void stack_reply_no_socket(umptcp_stack *s, int ifindex, const struct wire_segme
     struct wire_segment_spec rst = {
         .src = {.addr = seg->ip.dst, .port = th->dport},
         .dst = {.addr = seg->ip.src, .port = th->sport},
+        .opt = opt,
     };
     if (th->flags & WIRE_TCP_ACK) {
         rst.seq = th->ack;

@@ -66,6 +66,7 @@ struct umptcp_stack {
     struct cc_registry cc;
     struct mptcp_pm_registry pm;
     uint8_t next_addr_id; /* the last MPTCP address ID given to a local address */
+    uint64_t now;         /* the latest time the stack was given (for address changes) */
     struct mptcp_token_table tokens;
     struct tcp_env env;
     uint8_t isn_secret[STACK_ISN_SECRET_LEN];
@@ -86,6 +87,12 @@ int stack_emit(umptcp_stack *s, int ifindex, const struct wire_segment_spec *spe
 
 /* RFC 9293 3.10.7.1: the answer to a segment for which there is no connection. */
 void stack_reply_no_socket(umptcp_stack *s, int ifindex, const struct wire_segment *seg);
+/* The same RST, with these options (NULL: none). */
+void stack_reply_rst(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
+                     const struct wire_tcp_options *opt);
+
+/* Moves s->now forward to now (never back). */
+void stack_clock(umptcp_stack *s, uint64_t now);
 
 /* Interface that holds a local address, 0 when none. */
 int stack_addr_ifindex(const umptcp_stack *s, const umptcp_addr *addr);
@@ -116,6 +123,10 @@ const struct mptcp_pm_ops *conn_pm_find(const umptcp_stack *s, const umptcp_conn
  * or an unknown path manager). */
 struct tcp_sock *conn_mptcp_new(umptcp_stack *s, umptcp_conn *c, struct tcp_sock_params *p,
                                 const umptcp_conn_opts *opts, bool passive, uint64_t now);
+/* A local address came or went: every MPTCP connection's path manager hears of it; one that
+ * went is removed from each connection (REMOVE_ADDR, 3.4.2). Timed at s->now. */
+void conn_mptcp_local_addr_added(umptcp_stack *s, const struct pm_local_addr *a);
+void conn_mptcp_local_addr_removed(umptcp_stack *s, const struct pm_local_addr *a);
 /* A peer's MP_JOIN SYN (3.2); false when seg is not one. */
 bool conn_mptcp_join_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
                            uint64_t now, bool *handled);

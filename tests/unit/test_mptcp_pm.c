@@ -12,6 +12,7 @@
 #include "testutil.h"
 #include "umptcp/conn.h"
 #include "umptcp/error.h"
+#include "umptcp/pm.h"
 #include "wire/mptcp_opt.h"
 #include "wire/tcp.h"
 
@@ -38,12 +39,18 @@ struct px {
     size_t act_at;
     px_action_fn act;
     bool acted;
+    uint64_t act_time;
+    uint8_t lis_max_subflows; /* the listener's subflow limit (0: default) */
+    bool corrupt_join_synack; /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
+    bool drop_rst_from_b2;    /* B's RSTs from B2 are lost (its interface went away first) */
     /* what crossed the wire */
     unsigned data_segs[2];
     unsigned data_src_a2, data_dst_b2; /* A's data segments from A2 / to B2 */
-    unsigned data_after_act[2][2];     /* [side][0: first addresses, 1: second] after the act */
-    unsigned opt_seen[2][16];          /* MPTCP subtypes sent per side */
-    unsigned rst_reason[2][8];         /* MP_TCPRST reasons sent per side */
+    /* [side][0: first addresses, 1: second] sent from 30 ms after the act (3 one-way delays:
+     * what was in flight or answered before the peer heard of it is not counted) */
+    unsigned data_after_act[2][2];
+    unsigned opt_seen[2][16];  /* MPTCP subtypes sent per side */
+    unsigned rst_reason[2][8]; /* MP_TCPRST reasons sent per side */
     unsigned rsts[2];
     uint16_t a_ports[8]; /* distinct source ports of A's data segments */
     unsigned n_a_ports;
@@ -67,6 +74,7 @@ static void px_pump(struct px *x, int side)
     tp_stream_read(&x->s[1 - side], c, SIZE_MAX, x->p->now);
     if (x->act != NULL && !x->acted && x->s[TP_A].received >= x->act_at) {
         x->acted = true;
+        x->act_time = x->p->now;
         x->act(x);
     }
 }
@@ -117,26 +125,57 @@ static void px_trace(void *user, struct tcp_pair *p, const struct tp_trace *t)
             x->a_ports[x->n_a_ports++] = t->seg->tcp.sport;
     }
     umptcp_addr a2 = px_addr(A2), b2 = px_addr(B2);
-    bool second = t->from == TP_A ? umptcp_addr_equal(&t->seg->ip.src, &a2)
-                                  : umptcp_addr_equal(&t->seg->ip.dst, &a2);
+    const umptcp_addr *mine = t->from == TP_A ? &t->seg->ip.src : &t->seg->ip.dst;
+    const umptcp_addr *theirs = t->from == TP_A ? &t->seg->ip.dst : &t->seg->ip.src;
+    bool second = umptcp_addr_equal(mine, &a2) || umptcp_addr_equal(theirs, &b2);
     if (t->from == TP_A && second)
         x->data_src_a2++;
     if (t->from == TP_A && umptcp_addr_equal(&t->seg->ip.dst, &b2))
         x->data_dst_b2++;
-    if (x->acted)
+    if (x->acted && t->sent_at >= x->act_time + 30 * TP_MS)
         x->data_after_act[t->from][second ? 1 : 0]++;
+}
+
+/* Flips a bit of the truncated HMAC in an MP_JOIN SYN/ACK (byte 4 of the option). */
+static void px_damage_join_synack(struct tp_packet *pkt, const struct wire_segment *seg)
+{
+    if ((seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK)) != (WIRE_TCP_SYN | WIRE_TCP_ACK))
+        return;
+    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
+        const uint8_t *o = seg->opt.mptcp[i].data;
+        if (seg->opt.mptcp[i].len != 16 || (o[2] >> 4) != WIRE_MPTCP_MP_JOIN)
+            continue;
+        struct wire_segment_spec spec = {.src = {.addr = seg->ip.src, .port = seg->tcp.sport},
+                                         .dst = {.addr = seg->ip.dst, .port = seg->tcp.dport},
+                                         .seq = seg->tcp.seq,
+                                         .ack = seg->tcp.ack,
+                                         .flags = seg->tcp.flags,
+                                         .window = seg->tcp.window};
+        struct wire_tcp_options opt = seg->opt;
+        uint8_t copy[16];
+        memcpy(copy, o, sizeof(copy));
+        copy[4] ^= 0x01;
+        opt.mptcp[i].data = copy;
+        spec.opt = &opt;
+        tp_packet_rewrite(pkt, &spec);
+        return;
+    }
 }
 
 static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
                                  const struct wire_segment *seg)
 {
     struct px *x = user;
-    (void)from;
-    (void)pkt;
     umptcp_addr a2 = px_addr(A2);
     if (x->cut_a2_at != 0 && p->now >= x->cut_a2_at && seg != NULL &&
         (umptcp_addr_equal(&seg->ip.src, &a2) || umptcp_addr_equal(&seg->ip.dst, &a2)))
         return TP_DROP;
+    umptcp_addr b2 = px_addr(B2);
+    if (x->drop_rst_from_b2 && seg != NULL && (seg->tcp.flags & WIRE_TCP_RST) &&
+        umptcp_addr_equal(&seg->ip.src, &b2))
+        return TP_DROP;
+    if (x->corrupt_join_synack && from == TP_B && seg != NULL)
+        px_damage_join_synack(pkt, seg);
     return TP_PASS;
 }
 
@@ -177,7 +216,7 @@ static void px_run(struct px *x, size_t bytes)
     tp_stream_init(&x->s[TP_A], bytes, 1);
     tp_stream_init(&x->s[TP_B], bytes / 2, 2);
     x->s[TP_A].shutdown_after = x->s[TP_B].shutdown_after = true;
-    umptcp_conn_opts so = {.mptcp = true};
+    umptcp_conn_opts so = {.mptcp = true, .max_subflows = x->lis_max_subflows};
     x->lis = tp_listen(x->p, TP_B, 5201, &so);
     umptcp_conn_opts co = {.mptcp = true, .pm = x->pm};
     x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &co);
@@ -281,6 +320,184 @@ static void test_ndiffports(void **state)
     px_free(x);
 }
 
+/* ---- MP_TCPRST (RFC 8684 3.6) ------------------------------------------------------------ */
+
+/* The subflow of c that the peer reset with MP_TCPRST, or -1. */
+static int px_reset_subflow(const umptcp_conn *c, umptcp_subflow_rst *out)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        if (umptcp_conn_subflow_rst(c, i, out) != UMPTCP_OK)
+            return -1;
+        if (out->received)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* A join whose SYN/ACK HMAC fails is reset with reason 0x01 (MPTCP-specific error); the peer
+ * counts MPRstRx and keeps the reason on that subflow; the data still arrives whole. */
+static void test_rst_reason_on_join_hmac_failure(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->corrupt_join_synack = true;
+    px_run(x, 1 << 20);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPJoinSynAckHMacFailure"), 1);
+    assert_int_equal(x->rst_reason[TP_A][WIRE_TCPRST_MPTCP_ERROR], 1);
+    /* Every RST A sent carried MP_TCPRST. */
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPRstTx"), x->rsts[TP_A]);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPRstRx"), 1);
+    umptcp_subflow_rst r;
+    assert_int_equal(px_reset_subflow(x->c[TP_B], &r), 1);
+    assert_int_equal(r.reason, UMPTCP_RST_MPTCP_ERROR);
+    assert_false(r.transient);
+    assert_int_equal(umptcp_conn_subflow_rst(x->c[TP_A], 1, &r), UMPTCP_OK);
+    assert_true(r.sent);
+    assert_int_equal(r.sent_reason, UMPTCP_RST_MPTCP_ERROR);
+    assert_int_equal(x->data_src_a2, 0);
+    px_free(x);
+}
+
+/* Over the listener's subflow limit (2 here) a join SYN is answered with a RST carrying reason
+ * 0x03 (administratively prohibited) and T; the client keeps it on its rejected subflow. */
+static void test_rst_reason_over_subflow_limit(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    umptcp_addr a3 = px_addr("10.0.0.13");
+    assert_int_equal(umptcp_stack_add_address(x->p->st[TP_A], 3, &a3), 0);
+    x->lis_max_subflows = 2;
+    px_run(x, 2 << 20);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinSynRx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinRejected"), 1);
+    assert_int_equal(x->rst_reason[TP_B][WIRE_TCPRST_PROHIBITED], 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPRstTx"), x->rsts[TP_B]);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPRstRx"), 1);
+    umptcp_subflow_rst r;
+    assert_true(px_reset_subflow(x->c[TP_A], &r) >= 1);
+    assert_int_equal(r.reason, UMPTCP_RST_PROHIBITED);
+    assert_true(r.transient);
+    px_free(x);
+}
+
+/* ---- MP_PRIO (RFC 8684 3.3.8) --------------------------------------------------------------- */
+
+static void px_backup_a2(struct px *x)
+{
+    umptcp_addr a2 = px_addr(A2);
+    assert_int_equal(umptcp_conn_set_backup(x->c[TP_A], &a2, true, x->p->now), 1);
+}
+
+/* A marks its subflow from A2 backup mid-transfer: it sends MP_PRIO there, B counts MPPrioRx
+ * and stops sending on it, and A stops too; the data goes on the first subflow. */
+static void test_mp_prio_moves_data(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->act_at = 1 << 20;
+    x->act = px_backup_a2;
+    px_run(x, 8 << 20);
+    assert_true(x->acted);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 1);
+    assert_int_equal(x->opt_seen[TP_A][WIRE_MPTCP_MP_PRIO], 1);
+    print_message("  A data from A2 before: %u; after (A, B on A2 / first): %u/%u, %u/%u\n",
+                  x->data_src_a2, x->data_after_act[TP_A][1], x->data_after_act[TP_A][0],
+                  x->data_after_act[TP_B][1], x->data_after_act[TP_B][0]);
+    assert_true(x->data_src_a2 > 0);
+    assert_true(x->data_after_act[TP_A][0] > 0);
+    assert_true(x->data_after_act[TP_B][0] > 0);
+    assert_int_equal(x->data_after_act[TP_A][1], 0);
+    assert_int_equal(x->data_after_act[TP_B][1], 0);
+    px_free(x);
+}
+
+/* ---- REMOVE_ADDR (RFC 8684 3.4.2) ------------------------------------------------------------ */
+
+static void px_remove_a2(struct px *x)
+{
+    umptcp_addr a2 = px_addr(A2);
+    assert_int_equal(umptcp_stack_remove_address(x->p->st[TP_A], &a2), UMPTCP_OK);
+}
+
+static void px_remove_b2(struct px *x)
+{
+    umptcp_addr b2 = px_addr(B2);
+    assert_int_equal(umptcp_stack_remove_address(x->p->st[TP_B], &b2), UMPTCP_OK);
+}
+
+/* The client loses its second address mid-transfer: it resets that subflow (MP_TCPRST), sends
+ * REMOVE_ADDR with the address's ID on the other one, and what the subflow held goes again on
+ * the first; the server counts RmAddr; both streams arrive whole. */
+static void test_remove_addr_client(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->act_at = 1 << 20;
+    x->act = px_remove_a2;
+    px_run(x, 8 << 20);
+    assert_true(x->acted);
+    assert_true(x->data_src_a2 > 0);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtRmAddrTx"), 1);
+    assert_int_equal(x->opt_seen[TP_A][WIRE_MPTCP_REMOVE_ADDR], 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtRmAddr"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtRmSubflow"), 1);
+    assert_true(tp_counter(x->p, TP_A, "MPTcpExtMPRstTx") >= 1);
+    print_message("  after: A on A2 %u, first %u; B on A2 %u, first %u; reinjected %llu\n",
+                  x->data_after_act[TP_A][1], x->data_after_act[TP_A][0],
+                  x->data_after_act[TP_B][1], x->data_after_act[TP_B][0],
+                  (unsigned long long)tp_counter(x->p, TP_A, "MPTcpExtReinject"));
+    assert_int_equal(x->data_after_act[TP_A][1], 0);
+    assert_int_equal(x->data_after_act[TP_B][1], 0);
+    assert_true(x->data_after_act[TP_A][0] > 0);
+    px_free(x);
+}
+
+/* The server loses the address it announced mid-transfer: it resets its subflow there and
+ * sends REMOVE_ADDR; the client counts RmAddr, forgets the address, and its data goes on the
+ * first subflow; both streams arrive whole. */
+static void test_remove_addr_server(void **state)
+{
+    (void)state;
+    struct px *x = px_new(false, true);
+    x->act_at = 1 << 20;
+    x->act = px_remove_b2;
+    px_run(x, 8 << 20);
+    assert_true(x->acted);
+    assert_true(x->data_dst_b2 > 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtRmAddrTx"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtRmAddr"), 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtRmSubflow"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPRstRx"), 1);
+    print_message("  after: A to B2 %u, first %u; B from B2 %u, first %u\n",
+                  x->data_after_act[TP_A][1], x->data_after_act[TP_A][0],
+                  x->data_after_act[TP_B][1], x->data_after_act[TP_B][0]);
+    assert_int_equal(x->data_after_act[TP_A][1], 0);
+    assert_int_equal(x->data_after_act[TP_B][1], 0);
+    assert_true(x->data_after_act[TP_A][0] > 0);
+    px_free(x);
+}
+
+/* The same, but the server's RST from the vanished address never arrives: the REMOVE_ADDR alone
+ * makes the client reset its subflow to that address ID (RmSubflow) and move its data. */
+static void test_remove_addr_server_rst_lost(void **state)
+{
+    (void)state;
+    struct px *x = px_new(false, true);
+    x->act_at = 1 << 20;
+    x->act = px_remove_b2;
+    x->drop_rst_from_b2 = true;
+    px_run(x, 8 << 20);
+    assert_true(x->acted);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtRmAddr"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtRmSubflow"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPRstRx"), 0);
+    assert_true(tp_counter(x->p, TP_A, "MPTcpExtMPRstTx") >= 1);
+    assert_int_equal(x->data_after_act[TP_A][1], 0);
+    assert_true(x->data_after_act[TP_A][0] > 0);
+    px_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +505,12 @@ int main(void)
         cmocka_unit_test(test_unknown_pm_refused),
         cmocka_unit_test(test_fullmesh_by_name),
         cmocka_unit_test(test_ndiffports),
+        cmocka_unit_test(test_rst_reason_on_join_hmac_failure),
+        cmocka_unit_test(test_rst_reason_over_subflow_limit),
+        cmocka_unit_test(test_mp_prio_moves_data),
+        cmocka_unit_test(test_remove_addr_client),
+        cmocka_unit_test(test_remove_addr_server),
+        cmocka_unit_test(test_remove_addr_server_rst_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
