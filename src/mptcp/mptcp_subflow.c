@@ -59,7 +59,7 @@ static size_t mptcp_sf_write_mpc(struct mptcp_subflow *sf, const struct tcp_seg_
 /* DSS: a 64-bit DATA_ACK on every segment, the mapping of the segment's data, and the
  * DATA_FIN on segments without data until it is acknowledged (3.3, 3.3.3). */
 static size_t mptcp_sf_write_dss(struct mptcp_subflow *sf, const struct tcp_seg_info *info,
-                                 uint8_t *buf, size_t room)
+                                 bool may_fin, uint8_t *buf, size_t room)
 {
     struct mptcp_conn *mc = sf->mc;
     struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_DSS};
@@ -77,7 +77,7 @@ static size_t mptcp_sf_write_dss(struct mptcp_subflow *sf, const struct tcp_seg_
         d->dll = l.map_dll;
         d->csum_present = mc->csum;
         d->csum = l.csum;
-    } else if (info->len == 0 && mc->fin_mapped && !mc->fin_acked) {
+    } else if (info->len == 0 && may_fin && mc->fin_mapped && !mc->fin_acked) {
         /* A DATA_FIN alone: SSN 0 and Data-Level Length 1 (3.3.3). */
         d->has_map = d->dsn64 = d->data_fin = true;
         d->dsn = mc->fin_dsn;
@@ -127,12 +127,15 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
         if (info->len == 0 || first_data)
             return mptcp_sf_write_mpc(sf, info, buf, room);
     }
-    /* Signals ride on segments without data, beside a DATA_ACK (12 bytes); not while a
-     * DATA_FIN needs the room. An ADD_ADDR that does not fit beside it goes alone (an IPv6
-     * ADD_ADDR with its HMAC takes 28 bytes, all that timestamps leave): the DATA_ACK is on
-     * the next segment again. What else does not fit waits for the next such segment. */
+    /* Signals ride on segments without data, beside a DATA_ACK (12 bytes). An ADD_ADDR that
+     * does not fit beside it goes alone (an IPv6 ADD_ADDR with its HMAC takes 28 bytes, all
+     * that timestamps leave): the DATA_ACK is on the next segment again. A FIN keeps its room
+     * for the DATA_FIN, which then waits on other pure ACKs for the signals: the FIN's
+     * retransmissions carry it (a peer stuck on a removed path needs the REMOVE_ADDR to let
+     * the connection finish). What else does not fit waits for the next such segment. */
     size_t n = 0;
-    if (info->len == 0 && mc->rcv_ready && !(mc->fin_mapped && !mc->fin_acked)) {
+    bool fin_first = (info->flags & WIRE_TCP_FIN) && mc->fin_mapped && !mc->fin_acked;
+    if (info->len == 0 && mc->rcv_ready && !fin_first) {
         n = room > 12 ? mptcp_addr_write(mc, buf, room - 12, now) : 0;
         if (n == 0 && (n = mptcp_addr_write(mc, buf, room, now)) > 0)
             return n;
@@ -141,7 +144,7 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
             n += mptcp_prio_write(sf, buf + n, room - 12 - n);
         }
     }
-    return n + mptcp_sf_write_dss(sf, info, buf + n, room - n);
+    return n + mptcp_sf_write_dss(sf, info, n == 0, buf + n, room - n);
 }
 
 /* ---- input --------------------------------------------------------------------------------- */

@@ -43,6 +43,14 @@ struct px {
     uint8_t lis_max_subflows; /* the listener's subflow limit (0: default) */
     bool corrupt_join_synack; /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
     bool drop_rst_from_b2;    /* B's RSTs from B2 are lost (its interface went away first) */
+    /* "A receiver that drops what it acknowledged": one data segment of A's A2 subflow is lost
+     * while B's next ACK there is rewritten to cover it, as a peer does that discards a failing
+     * subflow's unread data; the act then runs 100 ms later (when the data level is stuck). */
+    bool lie;
+    bool lied, lie_acked;
+    unsigned lie_count; /* A's data segments from A2 so far: the 20th is the one */
+    uint32_t lie_end;
+    uint64_t lie_time;
     /* what crossed the wire */
     unsigned data_segs[2];
     unsigned data_src_a2, data_dst_b2; /* A's data segments from A2 / to B2 */
@@ -162,6 +170,37 @@ static void px_damage_join_synack(struct tp_packet *pkt, const struct wire_segme
     }
 }
 
+static enum tp_verdict px_lie(struct px *x, int from, struct tp_packet *pkt,
+                              const struct wire_segment *seg)
+{
+    umptcp_addr a2 = px_addr(A2);
+    if (!x->lied && from == TP_A && seg->tcp.payload_len > 0 &&
+        umptcp_addr_equal(&seg->ip.src, &a2) && ++x->lie_count == 20) {
+        x->lied = true;
+        x->lie_end = seg->tcp.seq + (uint32_t)seg->tcp.payload_len;
+        x->lie_time = x->p->now;
+        return TP_DROP;
+    }
+    if (x->lied && !x->lie_acked && from == TP_B && umptcp_addr_equal(&seg->ip.dst, &a2) &&
+        (seg->tcp.flags & WIRE_TCP_ACK) && !(seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_RST))) {
+        struct wire_tcp_options opt = seg->opt;
+        opt.present &= ~WIRE_OPT_SACK; /* no SACK block may contradict the lie */
+        opt.sack_count = 0;
+        struct wire_segment_spec spec = {.src = {.addr = seg->ip.src, .port = seg->tcp.sport},
+                                         .dst = {.addr = seg->ip.dst, .port = seg->tcp.dport},
+                                         .seq = seg->tcp.seq,
+                                         .ack = x->lie_end,
+                                         .flags = seg->tcp.flags,
+                                         .window = seg->tcp.window,
+                                         .opt = &opt,
+                                         .payload = seg->tcp.payload,
+                                         .payload_len = seg->tcp.payload_len};
+        tp_packet_rewrite(pkt, &spec);
+        x->lie_acked = true;
+    }
+    return TP_PASS;
+}
+
 static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
                                  const struct wire_segment *seg)
 {
@@ -176,14 +215,22 @@ static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struc
         return TP_DROP;
     if (x->corrupt_join_synack && from == TP_B && seg != NULL)
         px_damage_join_synack(pkt, seg);
+    if (x->lie && seg != NULL)
+        return px_lie(x, from, pkt, seg);
     return TP_PASS;
+}
+
+static bool px_act_due(const struct px *x)
+{
+    return x->lie && x->lied && !x->acted && x->act != NULL &&
+           x->p->now >= x->lie_time + 100 * TP_MS;
 }
 
 static bool px_both_closed(struct tcp_pair *p, void *arg)
 {
     struct px *x = arg;
     (void)p;
-    return x->closed[TP_A] && x->closed[TP_B];
+    return (x->closed[TP_A] && x->closed[TP_B]) || px_act_due(x);
 }
 
 static struct px *px_new(bool a2, bool b2)
@@ -220,7 +267,17 @@ static void px_run(struct px *x, size_t bytes)
     x->lis = tp_listen(x->p, TP_B, 5201, &so);
     umptcp_conn_opts co = {.mptcp = true, .pm = x->pm};
     x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &co);
-    bool done = tp_run_until(x->p, px_both_closed, x, x->p->now + 120 * TP_SEC);
+    uint64_t deadline = x->p->now + 120 * TP_SEC;
+    bool done = false;
+    for (unsigned round = 0; round < 3 && !done; round++) {
+        tp_run_until(x->p, px_both_closed, x, deadline);
+        if (px_act_due(x)) { /* between steps: no stack call is under way */
+            x->acted = true;
+            x->act_time = x->p->now;
+            x->act(x);
+        }
+        done = x->closed[TP_A] && x->closed[TP_B];
+    }
     if (!done || getenv("PX_DEBUG") != NULL) {
         for (int side = 0; side < 2; side++) {
             umptcp_counter cs[160];
@@ -498,6 +555,25 @@ static void test_remove_addr_server_rst_lost(void **state)
     px_free(x);
 }
 
+/* Regression: with the data level of both ends stuck (see px_lie) and the DATA_FIN out, A's
+ * REMOVE_ADDR still goes (it used to wait for room the DATA_FIN held), so B resets its subflow
+ * to the removed address, which its RSTs could not close (B's rcv_nxt lags A's snd_nxt), and
+ * the connection ends in order. */
+static void test_remove_addr_while_data_fin_out(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->lie = true;
+    x->act = px_remove_a2;
+    x->act_at = SIZE_MAX; /* acts only once the data level is stuck (px_act_due) */
+    px_run(x, 4 << 20);
+    assert_true(x->lied);
+    assert_true(x->lie_acked);
+    assert_true(x->acted);
+    assert_true(tp_counter(x->p, TP_A, "MPTcpExtReinject") >= 1);
+    px_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_remove_addr_client),
         cmocka_unit_test(test_remove_addr_server),
         cmocka_unit_test(test_remove_addr_server_rst_lost),
+        cmocka_unit_test(test_remove_addr_while_data_fin_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
