@@ -251,6 +251,10 @@ struct app {
     bool shut, eof, closed;
     int error;
     EVP_MD_CTX *h;
+    /* Called once, when umptcp has read act_at bytes from the kernel (act NULL: never). */
+    size_t act_at;
+    void (*act)(struct app *a, uint64_t now);
+    bool acted;
 };
 
 static inline void app_pump(struct app *a, uint64_t now)
@@ -279,6 +283,10 @@ static inline void app_pump(struct app *a, uint64_t now)
         if (n == 0)
             a->eof = true;
         break;
+    }
+    if (a->act != NULL && !a->acted && a->got >= a->act_at) {
+        a->acted = true;
+        a->act(a, now);
     }
 }
 

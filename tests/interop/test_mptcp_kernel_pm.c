@@ -1,0 +1,233 @@
+/* Path management signals against the Linux kernel's MPTCP over TUN devices (RFC 8684 3.4.2
+ * REMOVE_ADDR, 3.3.8 MP_PRIO, 3.6 MP_TCPRST), both ways: each case changes an address or a
+ * priority mid-transfer (or rejects a join), checks the counters of the side that receives
+ * the signal, and the transfer stays byte-exact both ways (SHA-256 on both ends). Runs in a
+ * private network namespace that disappears with the process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mptcp_kernel_harness.h"
+#include "umptcp/pm.h"
+
+#define ACT_AT (1u << 20) /* bytes umptcp has read from the kernel when the case acts */
+
+static char g_cmd[128]; /* what kernel_act runs */
+
+static void kernel_act(struct app *a, uint64_t now)
+{
+    (void)a;
+    (void)now;
+    assert_int_equal(netns_sh("%s", g_cmd), 0);
+}
+
+static void limits(void)
+{
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
+}
+
+/* The kernel server announces its second address (a signal endpoint, ID 5, on the same device:
+ * one umptcp address, so one join) and umptcp joins it; mid-transfer the endpoint is deleted:
+ * the kernel sends REMOVE_ADDR 5 and closes that subflow; umptcp counts RmAddr and the transfer
+ * completes on the first subflow. */
+static void test_kernel_removes_endpoint(void **state)
+{
+    (void)state;
+    limits();
+    long long rm_before = kernel_mib("RmAddrTx");
+    struct app a;
+    app_setup_net(&a, "umr0", "10.61.0.1/24", "10.61.0.2");
+    assert_int_equal(netns_sh("ip addr add 10.61.0.3/24 dev umr0"), 0);
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.61.0.3 dev umr0 id 5 signal"), 0);
+    snprintf(g_cmd, sizeof(g_cmd), "ip mptcp endpoint delete id 5");
+    a.act_at = ACT_AT;
+    a.act = kernel_act;
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server_at("0.0.0.0", 5100, pfd[1]);
+    app_connect(&a, "10.61.0.1", 5100);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  umptcp AddAddr %llu RmAddr %llu RmSubflow %llu; kernel RmAddrTx +%lld\n",
+                  (unsigned long long)stack_mib(&a, "MPTcpExtAddAddr"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtRmAddr"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtRmSubflow"),
+                  kernel_mib("RmAddrTx") - rm_before);
+    assert_true(a.acted);
+    assert_int_equal(stack_mib(&a, "MPTcpExtAddAddr"), 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinSynAckRx"), 1);
+    assert_true(stack_mib(&a, "MPTcpExtRmAddr") >= 1);
+    check_kernel_clean();
+    app_teardown(&a);
+    close(pfd[0]);
+}
+
+static void umptcp_remove_second(struct app *a, uint64_t now)
+{
+    (void)now;
+    umptcp_addr second;
+    assert_int_equal(umptcp_addr_parse(&second, "10.64.0.2"), 0);
+    assert_int_equal(umptcp_stack_remove_address(host_runtime_stack(a->rt), &second), UMPTCP_OK);
+}
+
+/* umptcp joins the kernel server from its second address; mid-transfer that address goes
+ * away: umptcp resets the subflow (RST with MP_TCPRST: the kernel counts MPRstRx) and sends
+ * REMOVE_ADDR (the kernel counts RmAddr). */
+static void test_umptcp_removes_address(void **state)
+{
+    (void)state;
+    limits();
+    long long rm_before = kernel_mib("RmAddr"), rst_before = kernel_mib("MPRstRx");
+    struct app a;
+    app_setup_net(&a, "umr2", "10.63.0.1/24", "10.63.0.2");
+    app_add_path(&a, "umr3", "10.64.0.1/24", "10.64.0.2");
+    a.act_at = ACT_AT;
+    a.act = umptcp_remove_second;
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server_at("0.0.0.0", 5101, pfd[1]);
+    app_connect(&a, "10.63.0.1", 5101);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  umptcp RmAddrTx %llu RmSubflow %llu MPRstTx %llu; kernel RmAddr +%lld "
+                  "MPRstRx +%lld\n",
+                  (unsigned long long)stack_mib(&a, "MPTcpExtRmAddrTx"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtRmSubflow"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPRstTx"),
+                  kernel_mib("RmAddr") - rm_before, kernel_mib("MPRstRx") - rst_before);
+    assert_true(a.acted);
+    assert_true(stack_mib(&a, "MPTcpExtRmAddrTx") >= 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtRmSubflow"), 1);
+    assert_true(kernel_mib("RmAddr") > rm_before);
+    assert_true(kernel_mib("MPRstRx") > rst_before);
+    check_kernel_clean();
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umr3"), 0);
+    close(pfd[0]);
+}
+
+/* A kernel client joins umptcp from its second address (a subflow endpoint, ID 6);
+ * mid-transfer the endpoint is changed to backup: the kernel sends MP_PRIO on that subflow,
+ * umptcp counts MPPrioRx and keeps its data off the subflow. */
+static void test_kernel_endpoint_to_backup(void **state)
+{
+    (void)state;
+    limits();
+    long long prio_before = kernel_mib("MPPrioTx");
+    struct app a;
+    app_setup_net(&a, "umr4", "10.65.0.1/24", "10.65.0.2");
+    app_add_path(&a, "umr5", "10.66.0.1/24", "10.66.0.2");
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.66.0.1 dev umr5 id 6 subflow"), 0);
+    snprintf(g_cmd, sizeof(g_cmd), "ip mptcp endpoint change id 6 backup");
+    a.act_at = ACT_AT;
+    a.act = kernel_act;
+    app_listen(&a, 5102);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_client_to("10.65.0.2", 5102, pfd[1]);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  kernel MPPrioTx +%lld; umptcp MPPrioRx %llu\n",
+                  kernel_mib("MPPrioTx") - prio_before,
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPPrioRx"));
+    assert_true(a.acted);
+    assert_true(stack_mib(&a, "MPTcpExtMPJoinSynRx") >= 1);
+    assert_true(stack_mib(&a, "MPTcpExtMPPrioRx") >= 1);
+    check_kernel_clean();
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umr5"), 0);
+    close(pfd[0]);
+}
+
+static void umptcp_backup_second(struct app *a, uint64_t now)
+{
+    umptcp_addr second;
+    assert_int_equal(umptcp_addr_parse(&second, "10.68.0.2"), 0);
+    assert_int_equal(umptcp_conn_set_backup(a->c, &second, true, now), 1);
+}
+
+/* umptcp marks its joined subflow backup mid-transfer: MP_PRIO reaches the kernel
+ * (MPPrioRx). */
+static void test_umptcp_mp_prio_to_kernel(void **state)
+{
+    (void)state;
+    limits();
+    long long prio_before = kernel_mib("MPPrioRx");
+    struct app a;
+    app_setup_net(&a, "umr6", "10.67.0.1/24", "10.67.0.2");
+    app_add_path(&a, "umr7", "10.68.0.1/24", "10.68.0.2");
+    a.act_at = ACT_AT;
+    a.act = umptcp_backup_second;
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server_at("0.0.0.0", 5103, pfd[1]);
+    app_connect(&a, "10.67.0.1", 5103);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  umptcp MPPrioTx %llu; kernel MPPrioRx +%lld\n",
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPPrioTx"),
+                  kernel_mib("MPPrioRx") - prio_before);
+    assert_true(a.acted);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPPrioTx"), 1);
+    assert_true(kernel_mib("MPPrioRx") > prio_before);
+    check_kernel_clean();
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umr7"), 0);
+    close(pfd[0]);
+}
+
+/* A umptcp server that takes one subflow per connection answers the kernel client's join SYN
+ * with a RST carrying MP_TCPRST (administratively prohibited); the connection goes on with its
+ * one subflow. The kernel does not count MPRstRx for a RST in SYN_SENT (its MPTCP options of
+ * a join not yet established are not read), so only its join attempts are checked; the
+ * kernel's MPRstRx for our MP_TCPRST is checked in test_umptcp_removes_address. */
+static void test_join_rejected_kernel_rst(void **state)
+{
+    (void)state;
+    limits();
+    long long rst_before = kernel_mib("MPRstRx");
+    struct app a;
+    app_setup_net(&a, "umr8", "10.69.0.1/24", "10.69.0.2");
+    app_add_path(&a, "umr9", "10.70.0.1/24", "10.70.0.2");
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.70.0.1 dev umr9 subflow"), 0);
+    umptcp_conn_opts lo = {.mptcp = true, .max_subflows = 1};
+    app_listen_opts(&a, 5104, &lo);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_client_to("10.69.0.2", 5104, pfd[1]);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  umptcp MPJoinRejected %llu MPRstTx %llu; kernel MPRstRx +%lld\n",
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPJoinRejected"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtMPRstTx"),
+                  kernel_mib("MPRstRx") - rst_before);
+    assert_true(stack_mib(&a, "MPTcpExtMPJoinRejected") >= 1);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPRstTx"), stack_mib(&a, "MPTcpExtMPJoinRejected"));
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinSynRx"), 0);
+    check_kernel_clean();
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umr9"), 0);
+    close(pfd[0]);
+}
+
+int main(void)
+{
+    netns_enter_private();
+    tu_require(netns_sysctl_write("/proc/sys/net/mptcp/enabled", "1") == 0, "kernel MPTCP");
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_removes_endpoint),
+        cmocka_unit_test(test_umptcp_removes_address),
+        cmocka_unit_test(test_kernel_endpoint_to_backup),
+        cmocka_unit_test(test_umptcp_mp_prio_to_kernel),
+        cmocka_unit_test(test_join_rejected_kernel_rst),
+    };
+    const char *only = getenv("UMPTCP_TEST_ONLY");
+    if (only != NULL) {
+        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+            if (strcmp(tests[i].name, only) == 0)
+                return _cmocka_run_group_tests("one", &tests[i], 1, NULL, NULL);
+        return 1;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
