@@ -231,6 +231,8 @@ static int mptcp_conn_place(struct mptcp_conn *mc, struct mptcp_subflow *sf, siz
                             uint64_t now)
 {
     int rc = mptcp_conn_place_at(mc, sf, mc->snd_nxt, len, now);
+    if (rc == UMPTCP_OK && mc->snd_nxt == mc->snd_una)
+        mc->rtx_stamp = now; /* the data-level timer starts with the first byte out */
     if (rc == UMPTCP_OK)
         mc->snd_nxt += len;
     return rc;
@@ -349,6 +351,22 @@ static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
 
 /* The subflow holding a mapping (not yet acknowledged on it) that covers data-level byte dsn,
  * with that mapping in *entry; NULL when none does. */
+size_t mptcp_conn_resend(struct mptcp_conn *mc, uint64_t dsn, size_t len,
+                         const struct mptcp_subflow *except, uint64_t now)
+{
+    struct mptcp_subflow *sf = mptcp_conn_pick_except(mc, len, except);
+    if (sf == NULL)
+        sf = mptcp_conn_pick_except(mc, len, NULL);
+    if (sf == NULL)
+        return 0;
+    size_t room = tcp_sndbuf_free_space(&sf->sk->snd);
+    if (len > room)
+        len = room;
+    if (len == 0 || mptcp_conn_place_at(mc, sf, dsn, len, now) != UMPTCP_OK)
+        return 0;
+    return len;
+}
+
 static struct mptcp_subflow *mptcp_conn_holder(struct mptcp_conn *mc, uint64_t dsn,
                                                const struct mptcp_smap_entry **entry)
 {
@@ -479,6 +497,8 @@ static void mptcp_conn_advance_una(struct mptcp_conn *mc, uint64_t una, uint64_t
     if (mptcp_dsn_gt(data_una, mc->snd_una)) {
         tcp_sndbuf_ack(&mc->snd, mptcp_dsn_low32(data_una));
         mc->snd_una = data_una;
+        mc->rtx_stamp = now; /* the data-level timer (mptcp_rtx.c) restarts */
+        mc->rtx_backoff = 0;
         for (unsigned i = 0; i < mc->nsub; i++)
             mptcp_conn_release_maps(mc, mc->sub[i]);
         if (mc->ops->writable != NULL)

@@ -125,7 +125,10 @@ struct mptcp_conn {
     uint64_t snd_una;   /* oldest DSN not DATA_ACKed */
     uint64_t snd_nxt;   /* next DSN to hand to a subflow */
     uint64_t snd_right; /* peer's window right edge: DATA_ACK + window (3.3.4) */
-    uint64_t hol_dsn;   /* head-of-line bytes below it were sent again already (push_hol) */
+    /* Data-level retransmission (mptcp_rtx.c): when DATA_ACK last moved, and the backoff. */
+    uint64_t rtx_stamp;
+    unsigned rtx_backoff;
+    uint64_t hol_dsn; /* head-of-line bytes below it were sent again already (push_hol) */
     bool fin_queued, fin_mapped, fin_acked;
     uint64_t fin_dsn; /* our DATA_FIN's DSN (valid when fin_mapped) */
 
@@ -261,6 +264,14 @@ unsigned mptcp_conn_set_backup(struct mptcp_conn *mc, const umptcp_addr *local, 
 size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room);
 /* The peer's MP_PRIO on sf. */
 void mptcp_prio_input(struct mptcp_subflow *sf, const struct wire_mp_prio *p, uint64_t now);
+/* Data-level retransmission (mptcp_rtx.c): when the connection's timer is due (UINT64_MAX:
+ * none), and its expiry. */
+uint64_t mptcp_conn_next_timeout(const struct mptcp_conn *mc);
+void mptcp_conn_on_timeout(struct mptcp_conn *mc, uint64_t now);
+/* Sends data-level bytes [dsn, dsn + len) again now, on a working subflow other than except
+ * when one can take them (else any); returns the bytes placed (0: none could). */
+size_t mptcp_conn_resend(struct mptcp_conn *mc, uint64_t dsn, size_t len,
+                         const struct mptcp_subflow *except, uint64_t now);
 /* MP_TCPRST (3.6, mptcp_rst.c): the option for a RST of sf (counted MPRstTx), the peer's on
  * an arriving RST, its acceptance (counted MPRstRx, kept on sf), and resetting one subflow with
  * a reason (a RST carrying it, the socket closed with UMPTCP_ERR_RESET). */

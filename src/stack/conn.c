@@ -534,16 +534,22 @@ uint64_t stack_conn_next_timeout(const umptcp_stack *s)
             if (t < next)
                 next = t;
         }
+        uint64_t t = c->dead || c->mp == NULL ? UMPTCP_TIME_NEVER : mptcp_conn_next_timeout(c->mp);
+        if (t < next)
+            next = t;
     }
     return next;
 }
 
 void stack_conn_on_timeout(umptcp_stack *s, uint64_t now)
 {
-    for (umptcp_conn *c = s->conns; c != NULL; c = c->next)
+    for (umptcp_conn *c = s->conns; c != NULL; c = c->next) {
         for (unsigned i = 0; !c->dead && i < conn_nsocks(c); i++)
             if (tcp_sock_next_timeout(conn_sock(c, i)) <= now)
                 tcp_sock_on_timeout(conn_sock(c, i), now);
+        if (!c->dead && c->mp != NULL)
+            mptcp_conn_on_timeout(c->mp, now);
+    }
 }
 
 /* ---- the application's calls ------------------------------------------------------------------

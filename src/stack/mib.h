@@ -69,6 +69,7 @@
     X(MPTCP_ADD_ADDR_TX, "MPTcpExtAddAddrTx") /* ADD_ADDR sent (repeats included) */ \
     X(MPTCP_ECHO_ADD, "MPTcpExtEchoAdd") /* echoes of our ADD_ADDR received */ \
     X(MPTCP_REINJECT, "MPTcpExtReinject") /* data-level ranges sent again on another subflow */ \
+    X(MPTCP_RETRANS, "MPTcpExtMPTCPRetrans") /* data-level retransmissions (DATA_ACK stuck) */ \
     X(MPTCP_FASTCLOSE_TX, "MPTcpExtMPFastcloseTx") /* connections aborted with MP_FASTCLOSE */ \
     X(MPTCP_FASTCLOSE_RX, "MPTcpExtMPFastcloseRx") /* MP_FASTCLOSE received with our key */ \
     X(MPTCP_RST_TX, "MPTcpExtMPRstTx") /* RSTs sent with MP_TCPRST */ \

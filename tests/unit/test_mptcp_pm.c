@@ -574,6 +574,28 @@ static void test_remove_addr_while_data_fin_out(void **state)
     px_free(x);
 }
 
+/* Regression: a peer acknowledged a segment on a subflow and never passed it up (Linux prunes
+ * what does not fit its connection-level queue): DATA_ACK stops while every subflow is fully
+ * acknowledged. The data-level retransmission timer sends the oldest unacknowledged chunk
+ * again (MPTCPRetrans) on the other subflow, and the stream completes. Before it the
+ * connection waited forever. (Once every subflow has sent its FIN no subflow can carry a
+ * retransmission: a known limit, see mptcp_rtx.c.) */
+static void test_data_level_retransmission(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->lie = true;
+    /* More than the send buffer (4 MB): the DATA_FIN cannot be out while DATA_ACK is stuck. */
+    px_run(x, 32 << 20);
+    assert_true(x->lied);
+    assert_true(x->lie_acked);
+    print_message("  MPTCPRetrans %llu\n",
+                  (unsigned long long)tp_counter(x->p, TP_A, "MPTcpExtMPTCPRetrans"));
+    assert_true(tp_counter(x->p, TP_A, "MPTcpExtMPTCPRetrans") >= 1);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPTCPRetrans"), 0);
+    px_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_remove_addr_server),
         cmocka_unit_test(test_remove_addr_server_rst_lost),
         cmocka_unit_test(test_remove_addr_while_data_fin_out),
+        cmocka_unit_test(test_data_level_retransmission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
