@@ -40,6 +40,7 @@ struct px {
     px_action_fn act;
     bool acted;
     uint64_t act_time;
+    unsigned a2_at_act;       /* data_src_a2 when the act ran */
     uint8_t lis_max_subflows; /* the listener's subflow limit (0: default) */
     bool corrupt_join_synack; /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
     bool drop_rst_from_b2;    /* B's RSTs from B2 are lost (its interface went away first) */
@@ -83,6 +84,7 @@ static void px_pump(struct px *x, int side)
     if (x->act != NULL && !x->acted && x->s[TP_A].received >= x->act_at) {
         x->acted = true;
         x->act_time = x->p->now;
+        x->a2_at_act = x->data_src_a2;
         x->act(x);
     }
 }
@@ -469,6 +471,37 @@ static void test_mp_prio_moves_data(void **state)
     px_free(x);
 }
 
+/* An interface's address marked backup before the connection (umptcp_stack_set_backup): the
+ * join from it carries B=1 (3.2), so neither side sends data on it, and no MP_PRIO is needed;
+ * marked back mid-transfer, MP_PRIO B=0 goes and the data uses it again. */
+static void px_unbackup_a2(struct px *x)
+{
+    umptcp_addr a2 = px_addr(A2);
+    assert_int_equal(umptcp_stack_set_backup(x->p->st[TP_A], &a2, false), UMPTCP_OK);
+}
+
+static void test_stack_backup_address(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    umptcp_addr a2 = px_addr(A2), nosuch = px_addr("10.9.9.9");
+    assert_int_equal(umptcp_stack_set_backup(x->p->st[TP_A], &nosuch, true), UMPTCP_ERR_NOTFOUND);
+    assert_int_equal(umptcp_stack_set_backup(x->p->st[TP_A], &a2, true), UMPTCP_OK);
+    x->act_at = 1 << 20;
+    x->act = px_unbackup_a2;
+    px_run(x, 8 << 20);
+    print_message("  A data from A2: %u while backup, %u after; B to A2 after: %u\n", x->a2_at_act,
+                  x->data_src_a2 - x->a2_at_act, x->data_after_act[TP_B][1]);
+    assert_true(x->acted);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPJoinAckRx"), 1);
+    assert_int_equal(x->a2_at_act, 0); /* none while backup */
+    assert_true(x->data_src_a2 > 0);
+    assert_true(x->data_after_act[TP_B][1] > 0);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 1); /* only the way back */
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 1);
+    px_free(x);
+}
+
 /* ---- REMOVE_ADDR (RFC 8684 3.4.2) ------------------------------------------------------------ */
 
 static void px_remove_a2(struct px *x)
@@ -606,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_rst_reason_on_join_hmac_failure),
         cmocka_unit_test(test_rst_reason_over_subflow_limit),
         cmocka_unit_test(test_mp_prio_moves_data),
+        cmocka_unit_test(test_stack_backup_address),
         cmocka_unit_test(test_remove_addr_client),
         cmocka_unit_test(test_remove_addr_server),
         cmocka_unit_test(test_remove_addr_server_rst_lost),
