@@ -329,8 +329,9 @@ static void mptcp_conn_push_reinject(struct mptcp_conn *mc, uint64_t now)
 }
 
 /* RFC 8684 3.3.3: once every byte is mapped, the DATA_FIN takes the next DSN; it rides on the
- * subflows' FIN segments (retransmitted by TCP until acknowledged), so each subflow is shut
- * down once it has sent everything it was given. */
+ * subflows' FIN segments (retransmitted by TCP until acknowledged). The subflows are shut down
+ * only once every byte is DATA_ACKed: until then one of them may still fail, and what it held
+ * must go again on another (3.3.6), which a subflow that sent its FIN can no longer carry. */
 static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
 {
     uint64_t end = mc->snd_una + tcp_sndbuf_used(&mc->snd);
@@ -340,6 +341,8 @@ static void mptcp_conn_push_fin(struct mptcp_conn *mc, uint64_t now)
         mc->fin_mapped = true;
         mc->fin_dsn = end;
     }
+    if (!mc->fallback && mc->snd_una != mc->fin_dsn)
+        return;
     for (unsigned i = 0; i < mc->nsub; i++) {
         struct mptcp_subflow *sf = mc->sub[i];
         if (sf->sk == NULL || sf->closed || sf->sk->fin_queued || !tcp_sock_synchronized(sf->sk))

@@ -238,6 +238,44 @@ static void test_both_ways_cut(void **state)
     assert_true(st_server_counter(&r.st, "MPTcpExtReinject") > 0);
 }
 
+/* A path cut in the last moments of a transfer, when the DATA_FIN is mapped and some subflows
+ * have sent everything they were given: its data must still go again on the other path, and
+ * the connection must end in order. 8 MiB, the first path cut both ways at several times in
+ * the last 0.1 s (the transfer alone ends at 1.21 s). Regression: the subflows were shut down (FIN)
+ * as soon as the DATA_FIN was mapped, so the data of a path cut then had no subflow left to go on
+ * (the transfer never ended). */
+static void test_cut_near_end(void **state)
+{
+    (void)state;
+    unsigned runs = 0, reinjected = 0;
+    for (uint64_t at = 1100 * MS; at <= 1200 * MS; at += 50 * MS) {
+        for (int d = 0; d < 1; d++) {
+            struct sm_config cfg;
+            two_paths(&cfg, 20);
+            cfg.st.bytes_c2s = 8 * MIB;
+            cfg.st.time_limit_ns = 60 * SEC;
+            cfg.st.max_events = 5000000;
+            cfg.dump_on_failure = true;
+            st_add_timed(&cfg.st, at, ST_ACT_LINK_DOWN, 0, d ? ST_DIR_FWD : ST_DIR_BOTH, 0, 0);
+            struct sm_result *res = sm_result_new();
+            assert_non_null(res);
+            enum st_failure f = sm_run(&cfg, res);
+            printf("    cut at %.3f s (%s): %s, done %.3f s, reinjected %llu\n", (double)at / 1e9,
+                   d ? "c->s" : "both", st_failure_name(f), (double)res->st.done_ns / 1e9,
+                   (unsigned long long)st_client_counter(&res->st, "MPTcpExtReinject"));
+            if (f != ST_OK)
+                sm_result_print(&cfg, res, stdout);
+            struct sm_result r = *res;
+            free(res);
+            check_common(&cfg, &r);
+            runs++;
+            reinjected += st_client_counter(&r.st, "MPTcpExtReinject") > 0;
+        }
+    }
+    printf("    %u runs, %u with reinjection\n", runs, reinjected);
+    assert_true(reinjected > 0);
+}
+
 /* ---- (c) a path that goes down and comes back -------------------------------------------- */
 
 static void test_path_outage(void **state)
@@ -397,9 +435,9 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_two_paths_lossy),
         cmocka_unit_test(test_both_ways_cut), cmocka_unit_test(test_slow_bloated_path),
-        cmocka_unit_test(test_path_cut),      cmocka_unit_test(test_path_outage),
-        cmocka_unit_test(test_add_addr_lost), cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_ooo_limit),
+        cmocka_unit_test(test_path_cut),      cmocka_unit_test(test_cut_near_end),
+        cmocka_unit_test(test_path_outage),   cmocka_unit_test(test_add_addr_lost),
+        cmocka_unit_test(test_ipv6),          cmocka_unit_test(test_ooo_limit),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
 }
