@@ -510,6 +510,8 @@ void tcp_input(struct tcp_sock *sk, const struct wire_segment *seg, uint64_t now
         return;
     if (sk->ops != NULL && sk->ops->opt_input != NULL && !sk->ops->opt_input(sk, seg, now))
         return;
+    if (sk->state == UMPTCP_STATE_CLOSED)
+        return; /* the upper layer closed it on these options (e.g. an MPTCP reset) */
     if (sk->state == UMPTCP_STATE_SYN_SENT) {
         tcp_in_syn_sent(sk, seg, now);
         return;

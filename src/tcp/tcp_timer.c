@@ -9,6 +9,10 @@
 
 uint64_t tcp_sock_next_timeout(const struct tcp_sock *sk)
 {
+    /* A closed socket has nothing left to time, even if an upper layer closed it from inside
+     * the processing of one of its own segments and a timer was armed after that. */
+    if (sk->state == UMPTCP_STATE_CLOSED)
+        return UMPTCP_TIME_NEVER;
     uint64_t next = UMPTCP_TIME_NEVER;
     for (int i = 0; i < TCP_TIMER_COUNT; i++)
         if (sk->timer[i] != 0 && sk->timer[i] < next)
