@@ -260,11 +260,20 @@ struct app {
 static inline void app_pump(struct app *a, uint64_t now)
 {
     static uint8_t buf[65536];
+    /* The upload's pattern bytes [stage_at, stage_at + sizeof(stage)), made once for every
+     * 64 KB sent: writes that take a few KB at a time must not make 64 KB each. */
+    static uint8_t stage[65536];
+    static size_t stage_at = SIZE_MAX;
     while (a->c != NULL && a->sent < UP_BYTES) {
-        size_t k = UP_BYTES - a->sent < sizeof(buf) ? UP_BYTES - a->sent : sizeof(buf);
-        for (size_t i = 0; i < k; i++)
-            buf[i] = pattern(a->sent + i, 3);
-        ssize_t n = umptcp_conn_write(a->c, buf, k, now);
+        if (stage_at == SIZE_MAX || a->sent < stage_at || a->sent >= stage_at + sizeof(stage)) {
+            stage_at = a->sent;
+            for (size_t i = 0; i < sizeof(stage); i++)
+                stage[i] = pattern(stage_at + i, 3);
+        }
+        size_t k = stage_at + sizeof(stage) - a->sent;
+        if (k > UP_BYTES - a->sent)
+            k = UP_BYTES - a->sent;
+        ssize_t n = umptcp_conn_write(a->c, stage + (a->sent - stage_at), k, now);
         if (n <= 0)
             break;
         a->sent += (size_t)n;
