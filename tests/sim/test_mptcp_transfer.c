@@ -7,7 +7,10 @@
  *   path_cut         the first path (the initial subflow's) dies for good mid-transfer;
  *   path_outage      the second path goes down for 2 s and comes back, and carries data again;
  *   add_addr_lost    the server's first two ADD_ADDRs are dropped: repeated, echoed, joined;
- *   ipv6             two clean IPv6 paths: the aggregate beats the faster path's capacity.
+ *   ipv6             two clean IPv6 paths: the aggregate beats the faster path's capacity;
+ *   remove_addr_*    the client removes the address of the initial subflow, or the server the
+ *                    address it announced, mid-transfer (REMOVE_ADDR): the rest goes on the
+ *                    other path.
  *
  * Options: --pcap-dir DIR (or UMPTCP_PCAP_DIR=DIR) writes DIR/<test>-client.pcap and
  * -server.pcap; --filter PATTERN runs only matching tests; --verbose prints every report.
@@ -347,6 +350,69 @@ static void test_add_addr_lost(void **state)
     assert_true(bytes > BULK / 10);
 }
 
+/* ---- REMOVE_ADDR mid-transfer (RFC 8684 3.4.2) ------------------------------------------ */
+
+/* New bytes the client sent to server address `server` in phase `phase`. */
+static uint64_t bytes_to_server(const struct sm_result *r, const char *server, size_t phase)
+{
+    umptcp_addr a;
+    assert_int_equal(umptcp_addr_parse(&a, server), 0);
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->nsub; i++)
+        if (umptcp_addr_equal(&r->sub[i].server.addr, &a))
+            n += r->sub[i].c2s.phase_bytes[phase];
+    return n;
+}
+
+/* At 2 s the client's address of path 0, the initial subflow's, goes away: the client resets
+ * that subflow (its data goes again on the other, 3.3.6) and tells the server with
+ * REMOVE_ADDR (ID 0, the initial subflow's address, 3.4.2); the connection lives on over the
+ * join on path 1. */
+static void test_remove_addr_client(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 21);
+    st_add_timed(&cfg.st, 2 * SEC, ST_ACT_REMOVE_ADDR, 0, ST_DIR_FWD, 0, 0);
+    cfg.marks[0] = 2 * SEC + 100 * MS; /* what was in flight at 2 s is through by then */
+    cfg.nmarks = 1;
+    struct sm_result *res = run("remove_addr_client", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    assert_true(st_client_counter(&r.st, "MPTcpExtRmAddrTx") >= 1);
+    assert_int_equal(st_server_counter(&r.st, "MPTcpExtRmAddr"), 1);
+    assert_true(sm_path_bytes(&r, 0, ST_DIR_FWD, 0) > 0);
+    assert_int_equal(sm_path_bytes(&r, 0, ST_DIR_FWD, 1), 0);
+    assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, 1) > BULK / 2);
+}
+
+/* The server announces its second address, the client joins it from both of its addresses;
+ * at 3 s the server removes that address: REMOVE_ADDR, the client closes its subflows to it
+ * and the rest goes to the first address. */
+static void test_remove_addr_server(void **state)
+{
+    (void)state;
+    struct sm_config cfg;
+    two_paths(&cfg, 22);
+    cfg.st.server_addrs = 2;
+    st_add_timed(&cfg.st, 3 * SEC, ST_ACT_REMOVE_ADDR, 1, ST_DIR_REV, 0, 0);
+    cfg.marks[0] = 3 * SEC + 100 * MS;
+    cfg.nmarks = 1;
+    struct sm_result *res = run("remove_addr_server", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+    printf("    to the announced address: %llu B before, %llu B after\n",
+           (unsigned long long)bytes_to_server(&r, "10.2.2.1", 0),
+           (unsigned long long)bytes_to_server(&r, "10.2.2.1", 1));
+    assert_true(st_server_counter(&r.st, "MPTcpExtRmAddrTx") >= 1);
+    assert_int_equal(st_client_counter(&r.st, "MPTcpExtRmAddr"), 1);
+    assert_true(bytes_to_server(&r, "10.2.2.1", 0) > 0);
+    assert_int_equal(bytes_to_server(&r, "10.2.2.1", 1), 0);
+    assert_true(bytes_to_server(&r, "10.1.2.1", 1) > BULK / 2);
+}
+
 /* ---- the data level's out-of-order limit ---------------------------------------------------- */
 
 /* Two paths of different RTTs leave many holes at the data level; with a tiny out-of-order
@@ -436,11 +502,18 @@ int main(int argc, char **argv)
             cmocka_set_test_filter(argv[++i]);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_two_paths_lossy),
-        cmocka_unit_test(test_both_ways_cut), cmocka_unit_test(test_slow_bloated_path),
-        cmocka_unit_test(test_path_cut),      cmocka_unit_test(test_cut_near_end),
-        cmocka_unit_test(test_path_outage),   cmocka_unit_test(test_add_addr_lost),
-        cmocka_unit_test(test_ipv6),          cmocka_unit_test(test_ooo_limit),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_two_paths_lossy),
+        cmocka_unit_test(test_both_ways_cut),
+        cmocka_unit_test(test_slow_bloated_path),
+        cmocka_unit_test(test_path_cut),
+        cmocka_unit_test(test_cut_near_end),
+        cmocka_unit_test(test_path_outage),
+        cmocka_unit_test(test_add_addr_lost),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_ooo_limit),
+        cmocka_unit_test(test_remove_addr_client),
+        cmocka_unit_test(test_remove_addr_server),
     };
     return cmocka_run_group_tests_name("mptcp_transfer", tests, NULL, NULL);
 }

@@ -440,13 +440,31 @@ static void st_apply_link(const struct st_timed *t, struct sim_link *l)
     case ST_ACT_SET_LOSS:
         sim_link_set_loss(l, t->p);
         break;
+    case ST_ACT_REMOVE_ADDR: /* not a link action */
+        break;
     }
+}
+
+/* ST_ACT_REMOVE_ADDR: the address leaves its host's stack. */
+static void st_remove_addr(struct st_run *r, const struct st_timed *t)
+{
+    bool server = t->dir == ST_DIR_REV;
+    umptcp_addr a;
+    int rc = st_net_host_addr(&r->net, t->path, server, &a);
+    if (rc == UMPTCP_OK)
+        rc = umptcp_stack_remove_address(server ? r->server.stack : r->client.stack, &a);
+    if (rc != UMPTCP_OK)
+        st_fail(r, ST_FAIL_SIM, "remove address of path %zu: %s", t->path, umptcp_strerror(rc));
 }
 
 static void st_timed_fire(struct sim_world *w, void *arg, uint64_t now)
 {
     struct st_timed_ctx *ctx = arg;
     const struct st_timed *t = ctx->t;
+    if (t->action == ST_ACT_REMOVE_ADDR) {
+        st_remove_addr(ctx->run, t);
+        return;
+    }
     if (t->dir != ST_DIR_REV)
         st_apply_link(t, ctx->run->net.fwd[t->path]);
     if (t->dir != ST_DIR_FWD)

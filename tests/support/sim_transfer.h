@@ -79,6 +79,9 @@ enum st_action {
     ST_ACT_SET_RATE,  /* value = bits/s */
     ST_ACT_SET_DELAY, /* value = ns */
     ST_ACT_SET_LOSS,  /* p = probability */
+    /* The client's address on path `path` (the server's address number `path` with
+     * ST_DIR_REV) is removed from its stack: umptcp_stack_remove_address (REMOVE_ADDR). */
+    ST_ACT_REMOVE_ADDR,
 };
 
 /* Something done to a path at a simulated time. */

@@ -17,6 +17,11 @@ static int st_net_addr(umptcp_addr *a, bool v6, size_t path, int side, int host)
     return umptcp_addr_parse(a, text);
 }
 
+int st_net_host_addr(const struct st_net *n, size_t i, bool server, umptcp_addr *out)
+{
+    return st_net_addr(out, n->cfg->ipv6, i, server ? 2 : 1, 1);
+}
+
 static int st_net_route(struct sim_node *router, bool v6, size_t subnet, int side, int ifindex)
 {
     umptcp_addr a;

@@ -18,5 +18,7 @@ struct st_net {
 /* Adds the paths of n->cfg between n->client and n->server (see the topologies in
  * sim_transfer.h). 0 or the first error. */
 int st_net_build(struct st_net *n);
+/* The client's address on path i, or the server's address number i. 0 or an error. */
+int st_net_host_addr(const struct st_net *n, size_t i, bool server, umptcp_addr *out);
 
 #endif
