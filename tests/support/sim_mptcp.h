@@ -79,8 +79,8 @@ void sm_config_init(struct sm_config *cfg, size_t npaths, size_t server_addrs);
 /* A zeroed result (it is large: keep it off the stack). NULL when out of memory. */
 struct sm_result *sm_result_new(void);
 
-/* Runs the transfer (st_run) and fills res. cfg->st.trace must be unset (the harness uses
- * it). Returns res->st.failure. */
+/* Runs the transfer (st_run) and fills res. The harness takes cfg->st.trace and
+ * cfg->st.at_end for itself (values set there are ignored). Returns res->st.failure. */
 enum st_failure sm_run(const struct sm_config *cfg, struct sm_result *res);
 
 /* Payload bytes (new only) the client (dir ST_DIR_FWD) or the server (ST_DIR_REV) sent on
