@@ -124,6 +124,42 @@ static void test_kernel_signal_endpoint(void **state)
     close(pfd[0]);
 }
 
+/* The kernel server does not take joins to its initial address and port
+ * (net.mptcp.allow_join_initial_addr_port=0): its SYN/ACK carries flag C (RFC 8684 3.1).
+ * umptcp joins only the address the kernel announces, from both its addresses. */
+static void test_kernel_c_flag(void **state)
+{
+    (void)state;
+    assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
+    assert_int_equal(netns_sysctl_write("/proc/sys/net/mptcp/allow_join_initial_addr_port", "0"),
+                     0);
+    long long joins_before = kernel_mib("MPJoinSynRx");
+    struct app a;
+    app_setup_net(&a, "umk15", "10.55.0.1/24", "10.55.0.2");
+    app_add_path(&a, "umk16", "10.56.0.1/24", "10.56.0.2");
+    assert_int_equal(netns_sh("ip mptcp endpoint add 10.56.0.1 dev umk16 signal"), 0);
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server_at("0.0.0.0", 5009, pfd[1]);
+    app_connect(&a, "10.55.0.1", 5009);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  kernel MPJoinSynRx +%lld\n", kernel_mib("MPJoinSynRx") - joins_before);
+    /* Two joins, both to the announced address; none to 10.55.0.1 besides the first. */
+    assert_int_equal(kernel_mib("MPJoinSynRx") - joins_before, 2);
+    unsigned to_initial = 0;
+    for (unsigned i = 0; i < a.nksf; i++)
+        to_initial += strncmp(a.ksf[i].local, "10.55.0.1:", 10) == 0;
+    assert_int_equal(to_initial, 1);
+    check_kernel_subflows_carry(&a, 3);
+    check_kernel_clean();
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    assert_int_equal(netns_sysctl_write("/proc/sys/net/mptcp/allow_join_initial_addr_port", "1"),
+                     0);
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umk16"), 0);
+    close(pfd[0]);
+}
+
 /* umptcp serves on two addresses and announces the second; the kernel client (in-kernel path
  * manager with a subflow endpoint) echoes the announcement and joins. */
 static void test_umptcp_server_announces(void **state)
@@ -317,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_kernel_fastclose),
         cmocka_unit_test(test_kernel_backup_endpoint),
         cmocka_unit_test(test_kernel_signal_endpoint),
+        cmocka_unit_test(test_kernel_c_flag),
         cmocka_unit_test(test_ipv6_two_paths_kernel_server),
         cmocka_unit_test(test_ipv6_kernel_client_umptcp_server),
     };
