@@ -34,16 +34,24 @@ typedef struct umptcp_conn_opts {
     uint32_t sndbuf;        /* send buffer bytes; 0 = stack default */
     uint32_t rcvbuf;        /* initial receive buffer bytes; 0 = stack default */
     void *user;             /* returned by umptcp_conn_user() and in events */
-    /* MPTCP (RFC 8684). Experimental until the MPTCP connection layer is complete: today one
-     * subflow (MP_CAPABLE, DSS, DATA_FIN, fallback to TCP). connect: try MPTCP; listen: answer
-     * MP_CAPABLE SYNs with MPTCP (others with TCP). */
+    /* MPTCP (RFC 8684; experimental). connect: try MPTCP (plain TCP when the peer does not
+     * answer with MP_CAPABLE); listen: answer MP_CAPABLE SYNs with MPTCP, others with TCP.
+     * umptcp_conn_get_mptcp_info() (umptcp/mptcp.h) tells what came of it. With mptcp set, an
+     * unknown pm or sched name makes connect/listen fail with UMPTCP_ERR_INVAL. */
     bool mptcp;
     bool mptcp_checksum;  /* ask for DSS checksums (the A flag) */
     const char *pm;       /* path manager by name ("fullmesh", "ndiffports"); NULL = "fullmesh" */
+    const char *sched;    /* packet scheduler by name ("minrtt", "rr"); NULL = "minrtt" */
     uint8_t max_subflows; /* subflows per connection, the first included; 0 = 8 (the most) */
 } umptcp_conn_opts;
 
-/* Connection states as RFC 9293 names them (the application sees the first subflow's). */
+/* The most subflows an MPTCP connection can have. */
+#define UMPTCP_MPTCP_MAX_SUBFLOWS 8
+
+/* Connection states as RFC 9293 names them. For an MPTCP connection umptcp_conn_get_info()
+ * gives the data level's (RFC 8684 3.3.3: the DATA_FINs play the part of the FINs; TIME_WAIT
+ * once both are acknowledged, while subflows finish); before the handshake completes and
+ * after a fallback to TCP, the initial subflow's. */
 typedef enum umptcp_conn_state {
     UMPTCP_STATE_CLOSED,
     UMPTCP_STATE_LISTEN,
@@ -119,6 +127,11 @@ UMPTCP_API void umptcp_conn_abort(umptcp_conn *c, uint64_t now);
 
 /* ---- information ---------------------------------------------------------------------------- */
 
+/* A plain TCP connection's view of its socket. For an MPTCP connection: the data level's
+ * state, bytes (sent = handed to subflows, acked = DATA_ACKed, received = in order at the
+ * data level), windows and error; segments and retransmissions summed over the subflows;
+ * RTT, RTO, cwnd, ssthresh, MSS and cc of the initial subflow (per subflow:
+ * umptcp_conn_get_subflow_info() in umptcp/mptcp.h). */
 typedef struct umptcp_conn_info {
     umptcp_conn_state state;
     umptcp_sockaddr local, remote;

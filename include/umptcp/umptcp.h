@@ -5,6 +5,7 @@
 #include "umptcp/addr.h"
 #include "umptcp/conn.h"
 #include "umptcp/error.h"
+#include "umptcp/mptcp.h"
 #include "umptcp/pm.h"
 #include "umptcp/stack.h"
 #include "umptcp/version.h"

@@ -120,8 +120,7 @@ ssize_t mptcp_conn_write(struct mptcp_conn *mc, const void *buf, size_t n, uint6
     return taken;
 }
 
-/* May this subflow carry data now? */
-static bool mptcp_conn_usable(const struct mptcp_subflow *sf)
+bool mptcp_conn_usable(const struct mptcp_subflow *sf)
 {
     return !sf->closed && !sf->stalled && sf->sk != NULL && tcp_sock_synchronized(sf->sk) &&
            !sf->sk->fin_queued && (!sf->join || sf->join_ok);
@@ -820,4 +819,12 @@ void mptcp_conn_fastclosed(struct mptcp_conn *mc, uint64_t now)
         mc->sub[i]->stalled = true; /* nothing to reinject: the connection is gone */
         tcp_sock_set_closed(sk, TCP_CLOSE_RESET, now);
     }
+}
+
+int mptcp_conn_set_sched(struct mptcp_conn *mc, const struct mptcp_sched_ops *ops)
+{
+    if (mptcp_sched_ops_validate(ops) != UMPTCP_OK)
+        return UMPTCP_ERR_INVAL;
+    mptcp_sched_release(&mc->sched);
+    return mptcp_sched_init(&mc->sched, ops);
 }

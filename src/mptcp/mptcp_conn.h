@@ -208,6 +208,8 @@ void mptcp_conn_data_ack(struct mptcp_conn *mc, uint64_t data_ack, uint32_t wnd,
 void mptcp_conn_peer_data_fin(struct mptcp_conn *mc, uint64_t dsn, uint64_t now);
 /* Moves the subflow's in-order, mapped bytes to the data level. */
 void mptcp_conn_pull(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now);
+/* May this subflow carry data now (established, join complete, not stalled or closing)? */
+bool mptcp_conn_usable(const struct mptcp_subflow *sf);
 /* Hands data to subflows as the windows allow (the scheduler's turn). */
 void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now);
 /* The shared receive window from rcv_nxt (3.3.4). */
@@ -279,5 +281,7 @@ size_t mptcp_rst_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room);
 void mptcp_rst_input(struct mptcp_subflow *sf, const struct wire_segment *seg);
 void mptcp_rst_accepted(struct mptcp_subflow *sf);
 void mptcp_subflow_reset(struct mptcp_subflow *sf, uint8_t reason, bool transient, uint64_t now);
+/* The connection's scheduler (default: "minrtt"). UMPTCP_ERR_INVAL for an invalid table. */
+int mptcp_conn_set_sched(struct mptcp_conn *mc, const struct mptcp_sched_ops *ops);
 
 #endif

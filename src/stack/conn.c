@@ -6,6 +6,7 @@
 
 #include "mptcp/mptcp_conn.h"
 #include "mptcp/mptcp_join.h"
+#include "stack/conn_opts.h"
 #include "tcp/tcp_seq.h"
 #include "umptcp/error.h"
 #include "wire/tcp.h"
@@ -283,7 +284,7 @@ static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
     }
     const char *cc_name = opts != NULL && opts->cc != NULL ? opts->cc : s->cfg.cc;
     const struct cc_ops *cc = cc_registry_find(&s->cc, cc_name);
-    if (cc == NULL || (opts != NULL && opts->mptcp && conn_pm_find(s, opts) == NULL)) {
+    if (cc == NULL || !stack_conn_opts_known(s, opts)) {
         *err = UMPTCP_ERR_INVAL;
         return NULL;
     }
@@ -305,6 +306,7 @@ static umptcp_conn *conn_new(umptcp_stack *s, const umptcp_sockaddr *local,
     };
     c->stack = s;
     c->user = opts != NULL ? opts->user : NULL;
+    c->mptcp_requested = opts != NULL && opts->mptcp;
     if (opts != NULL && opts->mptcp) {
         c->sk = conn_mptcp_new(s, c, &p, opts, passive, now);
     } else {
@@ -408,7 +410,7 @@ int umptcp_listen(umptcp_stack *s, const umptcp_sockaddr *local, const umptcp_co
             return UMPTCP_ERR_ADDRINUSE;
     if (opts != NULL && opts->cc != NULL && cc_registry_find(&s->cc, opts->cc) == NULL)
         return UMPTCP_ERR_INVAL;
-    if (opts != NULL && opts->mptcp && conn_pm_find(s, opts) == NULL)
+    if (!stack_conn_opts_known(s, opts))
         return UMPTCP_ERR_INVAL;
     umptcp_listener *l = calloc(1, sizeof(*l));
     if (l == NULL)
@@ -501,6 +503,7 @@ static bool conn_listen_input(umptcp_stack *s, int ifindex, const struct wire_se
     }
     c->listener = l;
     c->user = l->opts.user;
+    c->mptcp_requested = l->opts.mptcp;
     l->pending++;
     if (c->mp != NULL && !mptcp_conn_accept_syn(c->mp, seg))
         mptcp_conn_fallback(c->mp, "unusable MP_CAPABLE on the SYN");
@@ -643,14 +646,6 @@ void umptcp_conn_abort(umptcp_conn *c, uint64_t now)
         tcp_sock_abort(c->sk, now);
     conn_mark_dead(c);
     stack_leave(s);
-}
-
-int umptcp_conn_get_info(const umptcp_conn *c, umptcp_conn_info *out)
-{
-    if (c == NULL || out == NULL)
-        return UMPTCP_ERR_INVAL;
-    tcp_sock_get_info(c->sk, out);
-    return UMPTCP_OK;
 }
 
 void *umptcp_conn_user(const umptcp_conn *c)

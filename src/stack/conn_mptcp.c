@@ -6,6 +6,7 @@
 
 #include "mptcp/mptcp_conn.h"
 #include "mptcp/mptcp_join.h"
+#include "stack/conn_opts.h"
 #include "umptcp/error.h"
 #include "umptcp/pm.h"
 #include "wire/tcp.h"
@@ -176,9 +177,13 @@ struct tcp_sock *conn_mptcp_new(umptcp_stack *s, umptcp_conn *c, struct tcp_sock
         return NULL;
     if (opts->max_subflows != 0 && opts->max_subflows < MPTCP_MAX_SUBFLOWS)
         c->mp->max_subflows = opts->max_subflows;
+    stack_conn_sched_apply(s, c->mp, opts);
     struct mptcp_subflow *sf = mptcp_conn_new_subflow(c->mp, true);
     if (sf == NULL)
         return NULL;
+    /* From a backup address (umptcp_stack_set_backup): marked locally, for our scheduler;
+     * umptcp_conn_set_backup would tell the peer with MP_PRIO (RFC 8684 3.3.8). */
+    sf->backup = stack_addr_is_backup(s, &p->local.addr);
     p->rcvbuf = s->cfg.rcvbuf_max;
     struct tcp_sock *sk = tcp_sock_new(&s->env, p, &mptcp_subflow_tcp_ops, sf, now);
     mptcp_conn_set_subflow_sock(sf, sk);
@@ -236,11 +241,7 @@ bool conn_mptcp_join_input(umptcp_stack *s, int ifindex, const struct wire_segme
     }
     umptcp_sockaddr local = {.addr = seg->ip.dst, .port = seg->tcp.dport};
     umptcp_sockaddr remote = {.addr = seg->ip.src, .port = seg->tcp.sport};
-    bool backup = false;
-    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
-        for (size_t j = 0; j < s->ifaces[i].naddrs; j++)
-            if (umptcp_addr_equal(&s->ifaces[i].addrs[j], &local.addr))
-                backup = s->ifaces[i].backup[j];
+    bool backup = stack_addr_is_backup(s, &local.addr);
     struct mptcp_subflow *sf = NULL;
     struct tcp_sock *sk = conn_join_sock(c, &local, &remote, ifindex, backup, now, &sf);
     *handled = true;

@@ -56,6 +56,7 @@ int umptcp_stack_new(umptcp_stack **out, const umptcp_config *cfg, const umptcp_
     s->user = user;
     cc_registry_init(&s->cc);
     mptcp_pm_registry_init(&s->pm);
+    mptcp_sched_registry_init(&s->sched);
     mptcp_token_init(&s->tokens, s->cfg.max_conns, 16);
     if (s->cfg.cc == NULL || cc_registry_find(&s->cc, s->cfg.cc) == NULL) {
         free(s);
@@ -150,6 +151,15 @@ int umptcp_stack_add_address(umptcp_stack *s, int ifindex, const umptcp_addr *ad
     conn_mptcp_local_addr_added(s, &a);
     stack_leave(s);
     return UMPTCP_OK;
+}
+
+bool stack_addr_is_backup(const umptcp_stack *s, const umptcp_addr *addr)
+{
+    for (size_t i = 0; i < UMPTCP_MAX_INTERFACES; i++)
+        for (size_t j = 0; j < s->ifaces[i].naddrs; j++)
+            if (umptcp_addr_equal(&s->ifaces[i].addrs[j], addr))
+                return s->ifaces[i].backup[j];
+    return false;
 }
 
 int umptcp_stack_remove_address(umptcp_stack *s, const umptcp_addr *addr)

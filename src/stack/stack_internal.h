@@ -3,6 +3,7 @@
 #define UMPTCP_STACK_INTERNAL_H
 
 #include "cc/cc.h"
+#include "mptcp/mptcp_sched.h"
 #include "mptcp/mptcp_token.h"
 #include "pm/pm.h"
 #include "stack/mib.h"
@@ -36,6 +37,8 @@ struct umptcp_conn {
     struct mptcp_conn *mp;     /* MPTCP: the data level; sk is then its initial subflow */
     struct mptcp_pm pm;        /* MPTCP: its path manager */
     void *user;
+    bool mptcp_requested; /* opened or accepted with opts.mptcp (mp is NULL when the peer's
+                             SYN had no MP_CAPABLE) */
     bool in_accept_queue;
     bool app_owned;  /* the application holds the handle */
     bool app_closed; /* the application let go: the stack finishes and frees */
@@ -65,6 +68,7 @@ struct umptcp_stack {
     struct mib mib;
     struct cc_registry cc;
     struct mptcp_pm_registry pm;
+    struct mptcp_sched_registry sched;
     uint8_t next_addr_id; /* the last MPTCP address ID given to a local address */
     uint64_t now;         /* the latest time the stack was given (for address changes) */
     struct mptcp_token_table tokens;
@@ -96,6 +100,8 @@ void stack_clock(umptcp_stack *s, uint64_t now);
 
 /* Interface that holds a local address, 0 when none. */
 int stack_addr_ifindex(const umptcp_stack *s, const umptcp_addr *addr);
+/* Is the local address marked backup (umptcp_stack_set_backup)? */
+bool stack_addr_is_backup(const umptcp_stack *s, const umptcp_addr *addr);
 
 /* conn.c: the connection table. */
 void stack_enter(umptcp_stack *s);
