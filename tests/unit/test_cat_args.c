@@ -1,7 +1,8 @@
 /* umptcp cat's command line, through the real binary ($UMPTCP_BIN): every mistake gives exit
- * status 2 and exactly one line on stderr that names the problem; MPTCP mode says it is not
- * implemented yet instead of pretending; --help documents the contract and the testing aids.
- * None of these runs reaches a TUN device (no privileges needed). */
+ * status 2 and exactly one line on stderr that names the problem; MPTCP is the default and its
+ * options (--checksum, --max-subflows, --backup, --pm, --sched) take good values and refuse bad
+ * ones and --no-mptcp; --help documents the contract and the testing aids. None of these runs
+ * reaches a TUN device (no privileges needed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,16 +266,113 @@ static void test_unknown_cc(void **state)
     expect_error(&r, 2, "--cc needs a name");
 }
 
-/* Without --no-mptcp the command must not pretend: MPTCP does not exist yet. Options and
- * operands in any order (GNU getopt permutation), and a valid loss given as a percentage. */
-static void test_mptcp_not_available(void **state)
+/* MPTCP is the default mode: without --no-mptcp the command runs (here up to resolving HOST,
+ * which fails before any device is touched). Options and operands in any order (GNU getopt
+ * permutation), and a valid loss given as a percentage. */
+static void test_mptcp_is_the_default(void **state)
 {
     (void)state;
     struct run r;
-    run_cat(&r, "10.0.0.1", "80", "--tun", "t0=10.0.0.2", "--loss", "1%", "-q", NULL);
-    expect_error(&r, 2, "MPTCP is not implemented yet; use --no-mptcp");
-    run_cat(&r, "-l", "5000", "--tun=t0=fd00::2", "--seed", "7", NULL);
-    expect_error(&r, 2, "MPTCP is not implemented yet");
+    run_cat(&r, "fd00::1", "80", "--tun", "t0=10.0.0.2", "--loss", "1%", "-q", NULL);
+    expect_error(&r, 1, "cannot reach fd00::1: no --tun address is IPv6");
+    run_cat(&r, "-l", "--tun=t0=fd00::2", "--seed", "7", NULL);
+    expect_error(&r, 2, "-l needs PORT");
+}
+
+/* A good value of an option is shown by the run reaching the next, later error (HOST of a
+ * family no --tun has: exit 1, before any device is touched). */
+static void expect_accepted(const struct run *r)
+{
+    expect_error(r, 1, "cannot reach fd00::1: no --tun address is IPv6");
+}
+
+static void test_max_subflows(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"0", "9", "100", "-1", "x", "", "2x", "1.5"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct run r;
+        char frag[64];
+        snprintf(frag, sizeof(frag), "bad --max-subflows '%s' (expected 1..8)", bad[i]);
+        run_cat(&r, "--max-subflows", bad[i], "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+        expect_error(&r, 2, frag);
+    }
+    static const char *const good[] = {"1", "2", "8"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct run r;
+        run_cat(&r, "--max-subflows", good[i], "--tun", "t0=10.0.0.2", "fd00::1", "80", NULL);
+        expect_accepted(&r);
+    }
+    struct run r;
+    run_cat(&r, "--tun", "t0=10.0.0.2", "10.0.0.1", "80", "--max-subflows", NULL);
+    expect_error(&r, 2, "option '--max-subflows' needs a value");
+}
+
+static void test_backup(void **state)
+{
+    (void)state;
+    struct run r;
+    run_cat(&r, "--backup", "t2", "--tun", "t0=10.0.0.2", "--tun", "t1=10.0.1.2", "10.0.0.1", "80",
+            NULL);
+    expect_error(&r, 2, "--backup 't2' is not one of the --tun devices");
+    run_cat(&r, "--tun", "t0=10.0.0.2", "--backup", "t0", "--backup", "t0", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "device 't0' is given twice to --backup");
+    run_cat(&r, "--tun", "t0=10.0.0.2", "--backup", "a/b", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "bad --backup 'a/b': not a valid interface name");
+    run_cat(&r, "--tun", "t0=10.0.0.2", "--backup", "", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "bad --backup '': not a valid interface name");
+    run_cat(&r, "--tun", "t0=10.0.0.2", "10.0.0.1", "80", "--backup", NULL);
+    expect_error(&r, 2, "option '--backup' needs a value");
+    /* Before or after its --tun, once or for several devices. */
+    run_cat(&r, "--backup", "t1", "--tun", "t0=10.0.0.2", "--tun", "t1=10.0.1.2", "fd00::1", "80",
+            NULL);
+    expect_accepted(&r);
+    run_cat(&r, "--tun", "t0=10.0.0.2", "--tun", "t1=10.0.1.2", "--backup", "t0", "--backup", "t1",
+            "fd00::1", "80", NULL);
+    expect_accepted(&r);
+}
+
+static void test_pm_and_sched(void **state)
+{
+    (void)state;
+    struct run r;
+    run_cat(&r, "--pm", "nope", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "unknown path manager 'nope' (available: fullmesh, ndiffports)");
+    run_cat(&r, "--pm", "", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "--pm needs a name");
+    run_cat(&r, "--sched", "blest", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "unknown scheduler 'blest' (available: minrtt, rr)");
+    run_cat(&r, "--sched", "", "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+    expect_error(&r, 2, "--sched needs a name");
+    run_cat(&r, "--tun", "t0=10.0.0.2", "10.0.0.1", "80", "--sched", NULL);
+    expect_error(&r, 2, "option '--sched' needs a value");
+    run_cat(&r, "--pm", "fullmesh", "--sched", "rr", "--tun", "t0=10.0.0.2", "fd00::1", "80", NULL);
+    expect_accepted(&r);
+    run_cat(&r, "--pm", "ndiffports", "--tun", "t0=10.0.0.2", "fd00::1", "80", NULL);
+    expect_accepted(&r);
+    run_cat(&r, "--sched", "minrtt", "--checksum", "--tun", "t0=10.0.0.2", "fd00::1", "80", NULL);
+    expect_accepted(&r);
+}
+
+/* The MPTCP options need MPTCP: with --no-mptcp each one is a usage error, in either order. */
+static void test_mptcp_options_need_mptcp(void **state)
+{
+    (void)state;
+    static const char *const opts[][2] = {
+        {"--checksum", NULL}, {"--max-subflows", "2"}, {"--backup", "t0"},
+        {"--pm", "fullmesh"}, {"--sched", "rr"},
+    };
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        char frag[96];
+        snprintf(frag, sizeof(frag), "%s needs MPTCP: it cannot go with --no-mptcp", opts[i][0]);
+        struct run r;
+        if (opts[i][1] == NULL)
+            run_cat(&r, "--no-mptcp", opts[i][0], "--tun", "t0=10.0.0.2", "10.0.0.1", "80", NULL);
+        else
+            run_cat(&r, opts[i][0], opts[i][1], "--tun", "t0=10.0.0.2", "--no-mptcp", "10.0.0.1",
+                    "80", NULL);
+        expect_error(&r, 2, frag);
+    }
 }
 
 /* A HOST of a family no --tun has fails before any device is touched. */
@@ -297,6 +395,11 @@ static void test_help(void **state)
                                          "umptcp cat -l [OPTIONS] PORT",
                                          "--tun DEV=ADDR",
                                          "--no-mptcp",
+                                         "--checksum",
+                                         "--max-subflows N",
+                                         "--backup DEV",
+                                         "--pm NAME",
+                                         "--sched NAME",
                                          "--cc NAME",
                                          "--pcap FILE",
                                          "--stats FILE",
@@ -334,7 +437,11 @@ int main(void)
         cmocka_unit_test(test_no_tun),
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_unknown_cc),
-        cmocka_unit_test(test_mptcp_not_available),
+        cmocka_unit_test(test_mptcp_is_the_default),
+        cmocka_unit_test(test_max_subflows),
+        cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_pm_and_sched),
+        cmocka_unit_test(test_mptcp_options_need_mptcp),
         cmocka_unit_test(test_host_family_without_tun),
         cmocka_unit_test(test_help),
     };

@@ -1,7 +1,7 @@
 /* The JSON writer behind the tools' --stats files (tools/umptcp/stats_json.c, compiled into
  * this test): layout, RFC 8259 string escaping (quote, backslash, control characters), bytes
  * that are not UTF-8 replaced by U+FFFD while valid UTF-8 passes, misuse reported, and the
- * members written for a connection. */
+ * members written for a connection, its MPTCP level and a subflow. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,6 +226,104 @@ static void test_conn_info_members(void **state)
     free(d.text);
 }
 
+/* The MPTCP members of a connection: in use, or the fallback reason; tokens as numbers. */
+static void test_mptcp_members(void **state)
+{
+    (void)state;
+    umptcp_mptcp_info m;
+    memset(&m, 0, sizeof(m));
+    m.requested = m.mptcp = true;
+    m.local_token = 0xfc396fe9;
+    m.remote_token = 7;
+    m.max_subflows = 8;
+    m.sched = "minrtt";
+    m.pm = "fullmesh";
+    m.remote_addrs = 1;
+    struct doc d;
+    doc_open(&d);
+    stats_json_begin_object(&d.w);
+    stats_json_mptcp_members(&d.w, &m);
+    stats_json_end_object(&d.w);
+    assert_int_equal(doc_close(&d), 0);
+    assert_string_equal(d.text, "{\n"
+                                "  \"mptcp\": true,\n"
+                                "  \"fallback\": null,\n"
+                                "  \"checksum\": false,\n"
+                                "  \"local_token\": 4231622633,\n"
+                                "  \"remote_token\": 7,\n"
+                                "  \"max_subflows\": 8,\n"
+                                "  \"sched\": \"minrtt\",\n"
+                                "  \"pm\": \"fullmesh\",\n"
+                                "  \"remote_addrs\": 1,\n"
+                                "  \"announced\": 0\n"
+                                "}\n");
+    free(d.text);
+    /* Fallen back: the reason as a string, no scheduler or path manager. */
+    memset(&m, 0, sizeof(m));
+    m.requested = true;
+    m.fallback = "no MP_CAPABLE on the SYN/ACK";
+    doc_open(&d);
+    stats_json_begin_object(&d.w);
+    stats_json_mptcp_members(&d.w, &m);
+    stats_json_end_object(&d.w);
+    assert_int_equal(doc_close(&d), 0);
+    static const char *const wanted[] = {"\"mptcp\": false,",
+                                         "\"fallback\": \"no MP_CAPABLE on the SYN/ACK\",",
+                                         "\"sched\": null,", "\"pm\": null,"};
+    for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+        if (strstr(d.text, wanted[i]) == NULL)
+            fail_msg("missing <%s> in:\n%s", wanted[i], d.text);
+    free(d.text);
+}
+
+/* A subflow: its MPTCP flags and IDs first, then its TCP connection's members. */
+static void test_subflow_members(void **state)
+{
+    (void)state;
+    umptcp_subflow_info sf;
+    memset(&sf, 0, sizeof(sf));
+    sf.join = true;
+    sf.usable = true;
+    sf.backup = true;
+    sf.local_id = 2;
+    sf.remote_id = 5;
+    assert_int_equal(umptcp_addr_parse(&sf.tcp.local.addr, "10.0.1.2"), 0);
+    sf.tcp.local.port = 50000;
+    assert_int_equal(umptcp_addr_parse(&sf.tcp.remote.addr, "10.0.0.1"), 0);
+    sf.tcp.remote.port = 5000;
+    sf.tcp.state = UMPTCP_STATE_ESTABLISHED;
+    sf.tcp.bytes_sent = 123;
+    sf.tcp.retrans_segs = 4;
+    sf.tcp.srtt_us = 900;
+    sf.tcp.cc = "cubic";
+    struct doc d;
+    doc_open(&d);
+    stats_json_begin_object(&d.w);
+    stats_json_subflow_members(&d.w, &sf);
+    stats_json_end_object(&d.w);
+    assert_int_equal(doc_close(&d), 0);
+    const char *want_head = "{\n"
+                            "  \"initial\": false,\n"
+                            "  \"join\": true,\n"
+                            "  \"usable\": true,\n"
+                            "  \"local_id\": 2,\n"
+                            "  \"remote_id\": 5,\n"
+                            "  \"backup\": true,\n"
+                            "  \"peer_backup\": false,\n"
+                            "  \"local\": {\n"
+                            "    \"address\": \"10.0.1.2\",\n"
+                            "    \"port\": 50000\n"
+                            "  },\n";
+    if (strncmp(d.text, want_head, strlen(want_head)) != 0)
+        fail_msg("got:\n%s", d.text);
+    static const char *const wanted[] = {"\"bytes_sent\": 123,", "\"retrans_segs\": 4,",
+                                         "\"srtt_us\": 900,", "\"error\": null\n}"};
+    for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+        if (strstr(d.text, wanted[i]) == NULL)
+            fail_msg("missing <%s> in:\n%s", wanted[i], d.text);
+    free(d.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +333,8 @@ int main(void)
         cmocka_unit_test(test_keys_are_escaped),
         cmocka_unit_test(test_misuse_is_reported),
         cmocka_unit_test(test_conn_info_members),
+        cmocka_unit_test(test_mptcp_members),
+        cmocka_unit_test(test_subflow_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

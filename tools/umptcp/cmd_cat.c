@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "cc/cc.h"
+#include "mptcp/mptcp_sched.h"
+#include "pm/pm.h"
 #include "host/clock.h"
 #include "host/loop.h"
 #include "umptcp/error.h"
+#include "umptcp/pm.h"
 
 /* ---- failure and completion ------------------------------------------------------------ */
 
@@ -75,8 +78,16 @@ static void cat_conn_failed(struct cat *c, int err)
 
 static void cat_snapshot(struct cat *c)
 {
-    if (c->conn != NULL && umptcp_conn_get_info(c->conn, &c->info) == UMPTCP_OK)
-        c->have_info = true;
+    if (c->conn == NULL || umptcp_conn_get_info(c->conn, &c->info) != UMPTCP_OK)
+        return;
+    c->have_info = true;
+    if (umptcp_conn_get_mptcp_info(c->conn, &c->mptcp) != UMPTCP_OK)
+        return;
+    c->nsubflows = 0;
+    while (c->nsubflows < UMPTCP_MPTCP_MAX_SUBFLOWS &&
+           umptcp_conn_get_subflow_info(c->conn, c->nsubflows, &c->subflows[c->nsubflows]) ==
+               UMPTCP_OK)
+        c->nsubflows++;
 }
 
 /* Both directions ended cleanly: everything received went to stdout and our FIN was
@@ -412,6 +423,11 @@ static umptcp_conn_opts cat_conn_opts(const struct cat_opts *o)
     memset(&co, 0, sizeof(co));
     co.cc = o->cc;
     co.nodelay = o->nodelay;
+    co.mptcp = o->mptcp;
+    co.mptcp_checksum = o->checksum;
+    co.max_subflows = (uint8_t)o->max_subflows;
+    co.sched = o->sched;
+    co.pm = o->pm;
     return co;
 }
 
@@ -500,9 +516,14 @@ static int cat_setup(struct cat *c)
     umptcp_stack_set_event_cb(c->stack, cat_on_event, c);
     host_runtime_set_after(c->rt, cat_after, c);
     for (size_t i = 0; i < c->o->ntuns; i++) {
-        if (host_runtime_add_tun(c->rt, c->o->tuns[i].dev, &c->o->tuns[i].addr, err, sizeof(err)) <
-            0) {
+        const struct cat_tun *t = &c->o->tuns[i];
+        if (host_runtime_add_tun(c->rt, t->dev, &t->addr, err, sizeof(err)) < 0) {
             cat_fail(c, CAT_EXIT_FAIL, "%s", err);
+            return -1;
+        }
+        /* --backup: subflows from the device's address join with B=1 (RFC 8684 3.3.8). */
+        if (t->backup && umptcp_stack_set_backup(c->stack, &t->addr, true) != UMPTCP_OK) {
+            cat_fail(c, CAT_EXIT_FAIL, "cannot mark %s as a backup path", t->dev);
             return -1;
         }
     }
@@ -600,21 +621,36 @@ int cat_run(const struct cat_opts *o)
     return status;
 }
 
-/* --cc names one of the stack's algorithms: checked before any device is touched. */
-static bool cat_cc_known(const char *name)
+static bool cat_unknown_name(const char *what, const char *name, const char *list)
 {
-    struct cc_registry reg;
-    if (name == NULL || cc_registry_init(&reg) != UMPTCP_OK)
-        return true;
-    if (cc_registry_find(&reg, name) != NULL)
-        return true;
-    char list[128];
-    cc_registry_list(&reg, list, sizeof(list));
-    fprintf(stderr,
-            "umptcp cat: unknown congestion control '%s' (available: %s) (try 'umptcp cat "
-            "--help')\n",
+    fprintf(stderr, "umptcp cat: unknown %s '%s' (available: %s) (try 'umptcp cat --help')\n", what,
             name, list);
     return false;
+}
+
+/* --cc, --sched and --pm name what the stack has: checked before any device is touched. */
+static bool cat_names_known(const struct cat_opts *o)
+{
+    char list[128];
+    struct cc_registry cc;
+    if (o->cc != NULL && cc_registry_init(&cc) == UMPTCP_OK &&
+        cc_registry_find(&cc, o->cc) == NULL) {
+        cc_registry_list(&cc, list, sizeof(list));
+        return cat_unknown_name("congestion control", o->cc, list);
+    }
+    struct mptcp_sched_registry sched;
+    if (o->sched != NULL && mptcp_sched_registry_init(&sched) == UMPTCP_OK &&
+        mptcp_sched_registry_find(&sched, o->sched) == NULL) {
+        mptcp_sched_registry_list(&sched, list, sizeof(list));
+        return cat_unknown_name("scheduler", o->sched, list);
+    }
+    struct mptcp_pm_registry pm;
+    if (o->pm != NULL && mptcp_pm_registry_init(&pm) == UMPTCP_OK &&
+        mptcp_pm_registry_find(&pm, o->pm) == NULL) {
+        mptcp_pm_registry_list(&pm, list, sizeof(list));
+        return cat_unknown_name("path manager", o->pm, list);
+    }
+    return true;
 }
 
 int cmd_cat_main(int argc, char **argv)
@@ -624,12 +660,7 @@ int cmd_cat_main(int argc, char **argv)
     int rc = cat_parse_args(argc, argv, &o, &help);
     if (rc != CAT_EXIT_OK || help)
         return rc;
-    if (o.mptcp) {
-        fprintf(stderr, "umptcp cat: MPTCP is not implemented yet; use --no-mptcp for plain "
-                        "TCP\n");
-        return CAT_EXIT_USAGE;
-    }
-    if (!cat_cc_known(o.cc))
+    if (!cat_names_known(&o))
         return CAT_EXIT_USAGE;
     return cat_run(&o);
 }

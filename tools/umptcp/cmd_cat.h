@@ -7,12 +7,13 @@
 #include <stdint.h>
 
 #include "umptcp/addr.h"
+#include "umptcp/conn.h"
 #include "umptcp/stack.h"
 
 /* Exit statuses. */
 #define CAT_EXIT_OK 0
 #define CAT_EXIT_FAIL 1  /* the connection or the system failed: reset, timeout, no TUN... */
-#define CAT_EXIT_USAGE 2 /* bad arguments, or a mode that is not available */
+#define CAT_EXIT_USAGE 2 /* bad arguments */
 
 /* Longest interface name (IFNAMSIZ - 1). */
 #define CAT_DEV_NAME_MAX 15
@@ -20,7 +21,11 @@
 struct cat_tun {
     char dev[CAT_DEV_NAME_MAX + 1];
     umptcp_addr addr;
+    bool backup; /* --backup DEV: its subflows are backup subflows */
 };
+
+/* --max-subflows: the default, and the most a connection can have. */
+#define CAT_DEFAULT_SUBFLOWS UMPTCP_MPTCP_MAX_SUBFLOWS
 
 struct cat_opts {
     bool listen;                 /* -l: server */
@@ -40,8 +45,16 @@ struct cat_opts {
     int mtu;      /* --mtu, 0 = leave the devices' MTU */
     struct cat_tun tuns[UMPTCP_MAX_INTERFACES];
     size_t ntuns;
-    const char *host; /* client: HOST as given */
-    uint16_t port;    /* client: remote port; server: the port to listen on */
+    /* MPTCP (none of these with --no-mptcp) */
+    bool checksum;                             /* --checksum: ask for DSS checksums */
+    unsigned max_subflows;                     /* --max-subflows N [CAT_DEFAULT_SUBFLOWS] */
+    const char *sched;                         /* --sched NAME, NULL = the stack's default */
+    const char *pm;                            /* --pm NAME, NULL = the stack's default */
+    const char *backup[UMPTCP_MAX_INTERFACES]; /* --backup DEV, each one of the --tun devices */
+    size_t nbackup;
+    const char *mptcp_only_opt; /* the last MPTCP option given (an error with --no-mptcp) */
+    const char *host;           /* client: HOST as given */
+    uint16_t port;              /* client: remote port; server: the port to listen on */
 };
 
 /* Parses the command line (argv[0] is "cat"). Returns CAT_EXIT_OK with *help false when o is

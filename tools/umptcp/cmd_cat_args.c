@@ -25,6 +25,11 @@ enum cat_long_opt {
     CAT_OPT_MTU,
     CAT_OPT_NODELAY,
     CAT_OPT_CONNECT_TIMEOUT,
+    CAT_OPT_CHECKSUM,
+    CAT_OPT_MAX_SUBFLOWS,
+    CAT_OPT_BACKUP,
+    CAT_OPT_PM,
+    CAT_OPT_SCHED,
 };
 
 static const struct option cat_long_opts[] = {
@@ -45,6 +50,11 @@ static const struct option cat_long_opts[] = {
     {"mtu", required_argument, NULL, CAT_OPT_MTU},
     {"nodelay", no_argument, NULL, CAT_OPT_NODELAY},
     {"connect-timeout", required_argument, NULL, CAT_OPT_CONNECT_TIMEOUT},
+    {"checksum", no_argument, NULL, CAT_OPT_CHECKSUM},
+    {"max-subflows", required_argument, NULL, CAT_OPT_MAX_SUBFLOWS},
+    {"backup", required_argument, NULL, CAT_OPT_BACKUP},
+    {"pm", required_argument, NULL, CAT_OPT_PM},
+    {"sched", required_argument, NULL, CAT_OPT_SCHED},
     {NULL, 0, NULL, 0},
 };
 
@@ -54,10 +64,11 @@ static void cat_usage(FILE *out)
             "usage: umptcp cat [OPTIONS] HOST PORT      connect to HOST:PORT\n"
             "       umptcp cat -l [OPTIONS] PORT        listen on PORT, accept one connection\n"
             "\n"
-            "Copies standard input to a TCP connection of a userspace umptcp stack and the\n"
-            "connection to standard output. At the end of standard input the sending direction\n"
-            "is shut down (FIN); the command exits 0 once both directions ended cleanly, and\n"
-            "non-zero with a one-line message on reset, timeout or any error.\n"
+            "Copies standard input to a Multipath TCP (RFC 8684) connection of a userspace\n"
+            "umptcp stack and the connection to standard output. At the end of standard input\n"
+            "the sending direction is shut down (DATA_FIN, or FIN for plain TCP); the command\n"
+            "exits 0 once both directions ended cleanly, and non-zero with a one-line message\n"
+            "on reset, timeout or any error. A peer without MPTCP gets plain TCP (fallback).\n"
             "\n"
             "The stack reaches the network through TUN devices. The kernel side of each device\n"
             "needs an address in the same subnet (and routes onward); that is the caller's\n"
@@ -66,10 +77,20 @@ static void cat_usage(FILE *out)
             "options:\n"
             "  --tun DEV=ADDR   attach to TUN device DEV (opened, or created when missing) with\n"
             "                   the local address ADDR (IPv4 or IPv6). Repeatable: one per\n"
-            "                   interface/path; the first carries the initial subflow\n"
+            "                   interface/path; the first carries the initial subflow. A client\n"
+            "                   opens subflows from every --tun address to every address it\n"
+            "                   knows of the server; a server announces its other addresses\n"
             "  -l, --listen     server: listen on PORT on every local address, accept one\n"
             "                   connection, exit when it ends\n"
-            "  --no-mptcp       plain TCP (required for now: MPTCP is not implemented yet)\n"
+            "  --no-mptcp       plain TCP instead of MPTCP\n"
+            "  --checksum       ask for DSS checksums (RFC 8684 3.3.1)\n"
+            "  --max-subflows N at most N subflows, the initial one included (1..%d, default\n"
+            "                   %d)\n"
+            "  --backup DEV     subflows over --tun device DEV are backup subflows (MP_JOIN\n"
+            "                   with B=1): data goes there only when no other subflow works.\n"
+            "                   Repeatable\n"
+            "  --pm NAME        path manager (fullmesh, ndiffports)\n"
+            "  --sched NAME     packet scheduler (minrtt, rr)\n"
             "  --cc NAME        congestion control (reno, cubic, ...)\n"
             "  --nodelay        disable Nagle's algorithm\n"
             "  --connect-timeout SECS\n"
@@ -91,9 +112,9 @@ static void cat_usage(FILE *out)
             "  --seed N         seed of the stack's randomness and of the injected loss\n"
             "                   (default: getrandom)\n"
             "\n"
-            "exit status: 0 success, 1 connection or system error, 2 usage error or mode not\n"
-            "available, 128+N ended by signal N (SIGINT, SIGTERM, SIGHUP; the connection is\n"
-            "reset)\n");
+            "exit status: 0 success, 1 connection or system error, 2 usage error, 128+N ended\n"
+            "by signal N (SIGINT, SIGTERM, SIGHUP; the connection is reset)\n",
+            CAT_DEFAULT_SUBFLOWS, CAT_DEFAULT_SUBFLOWS);
 }
 
 static int cat_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -206,6 +227,13 @@ static int cat_parse_numeric_opt(int opt, const char *arg, struct cat_opts *o)
             return cat_usage_error("bad --mtu '%s' (expected 576..65535)", arg);
         o->mtu = (int)v;
         return CAT_EXIT_OK;
+    case CAT_OPT_MAX_SUBFLOWS:
+        if (!cat_parse_uint(arg, CAT_DEFAULT_SUBFLOWS, &v) || v == 0)
+            return cat_usage_error("bad --max-subflows '%s' (expected 1..%d)", arg,
+                                   CAT_DEFAULT_SUBFLOWS);
+        o->max_subflows = (unsigned)v;
+        o->mptcp_only_opt = "--max-subflows";
+        return CAT_EXIT_OK;
     case CAT_OPT_CONNECT_TIMEOUT: {
         char *end = NULL;
         errno = 0;
@@ -231,6 +259,52 @@ static int cat_parse_numeric_opt(int opt, const char *arg, struct cat_opts *o)
     }
 }
 
+/* --cc, --pm, --sched: a name (checked against the registries by the caller). */
+static int cat_parse_name_opt(int opt, const char *arg, struct cat_opts *o)
+{
+    const char *what = opt == CAT_OPT_CC ? "--cc" : opt == CAT_OPT_PM ? "--pm" : "--sched";
+    if (arg[0] == '\0')
+        return cat_usage_error("%s needs a name", what);
+    if (opt == CAT_OPT_CC) {
+        o->cc = arg;
+        return CAT_EXIT_OK;
+    }
+    *(opt == CAT_OPT_PM ? &o->pm : &o->sched) = arg;
+    o->mptcp_only_opt = what;
+    return CAT_EXIT_OK;
+}
+
+/* --backup DEV: remembered here, matched with the --tun devices once all options are read. */
+static int cat_parse_backup(const char *dev, struct cat_opts *o)
+{
+    if (!cat_dev_name_ok(dev, strlen(dev)))
+        return cat_usage_error("bad --backup '%s': not a valid interface name", dev);
+    for (size_t i = 0; i < o->nbackup; i++)
+        if (strcmp(o->backup[i], dev) == 0)
+            return cat_usage_error("device '%s' is given twice to --backup", dev);
+    if (o->nbackup >= UMPTCP_MAX_INTERFACES)
+        return cat_usage_error("too many --backup (at most %d)", UMPTCP_MAX_INTERFACES);
+    o->backup[o->nbackup++] = dev;
+    o->mptcp_only_opt = "--backup";
+    return CAT_EXIT_OK;
+}
+
+/* Every --backup names a --tun device; MPTCP options need MPTCP. */
+static int cat_check_mptcp_opts(struct cat_opts *o)
+{
+    if (!o->mptcp && o->mptcp_only_opt != NULL)
+        return cat_usage_error("%s needs MPTCP: it cannot go with --no-mptcp", o->mptcp_only_opt);
+    for (size_t b = 0; b < o->nbackup; b++) {
+        size_t i = 0;
+        while (i < o->ntuns && strcmp(o->tuns[i].dev, o->backup[b]) != 0)
+            i++;
+        if (i == o->ntuns)
+            return cat_usage_error("--backup '%s' is not one of the --tun devices", o->backup[b]);
+        o->tuns[i].backup = true;
+    }
+    return CAT_EXIT_OK;
+}
+
 /* Options that take no argument or a plain string. Returns -1 when opt is not one of them. */
 static int cat_parse_simple_opt(int opt, const char *arg, struct cat_opts *o)
 {
@@ -250,11 +324,16 @@ static int cat_parse_simple_opt(int opt, const char *arg, struct cat_opts *o)
     case CAT_OPT_NODELAY:
         o->nodelay = true;
         return CAT_EXIT_OK;
-    case CAT_OPT_CC:
-        if (arg[0] == '\0')
-            return cat_usage_error("--cc needs a name");
-        o->cc = arg;
+    case CAT_OPT_CHECKSUM:
+        o->checksum = true;
+        o->mptcp_only_opt = "--checksum";
         return CAT_EXIT_OK;
+    case CAT_OPT_CC:
+    case CAT_OPT_PM:
+    case CAT_OPT_SCHED:
+        return cat_parse_name_opt(opt, arg, o);
+    case CAT_OPT_BACKUP:
+        return cat_parse_backup(arg, o);
     case CAT_OPT_PCAP:
     case CAT_OPT_STATS:
         if (arg[0] == '\0')
@@ -307,6 +386,7 @@ int cat_parse_args(int argc, char **argv, struct cat_opts *o, bool *help)
 {
     memset(o, 0, sizeof(*o));
     o->mptcp = true;
+    o->max_subflows = CAT_DEFAULT_SUBFLOWS;
     *help = false;
     opterr = 0;
     optind = 1;
@@ -335,5 +415,5 @@ int cat_parse_args(int argc, char **argv, struct cat_opts *o, bool *help)
         return rc;
     if (o->ntuns == 0)
         return cat_usage_error("no interface: give at least one --tun DEV=ADDR");
-    return CAT_EXIT_OK;
+    return cat_check_mptcp_opts(o);
 }

@@ -10,6 +10,7 @@
 #include "cmd_cat.h"
 #include "host/runtime.h"
 #include "umptcp/conn.h"
+#include "umptcp/mptcp.h"
 
 /* Bytes moved per read() of stdin or umptcp_conn_read(). */
 #define CAT_IO_BUF (256 * 1024)
@@ -49,6 +50,9 @@ struct cat {
     int conn_error;        /* the error that closed the connection */
     umptcp_conn_info info; /* latest snapshot, kept for --stats after the handle is gone */
     bool have_info;
+    umptcp_mptcp_info mptcp; /* ... of the MPTCP level and of every subflow */
+    umptcp_subflow_info subflows[UMPTCP_MPTCP_MAX_SUBFLOWS];
+    unsigned nsubflows;
     struct cat_fd in, out;
     uint64_t bytes_sent;     /* stdin bytes the connection took */
     uint64_t bytes_received; /* connection bytes read (written or pending to stdout) */

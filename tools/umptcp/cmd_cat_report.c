@@ -95,18 +95,33 @@ int cat_resolve(const struct cat_opts *o, umptcp_sockaddr *remote, size_t *tun_i
 
 /* ---- people ------------------------------------------------------------------------------ */
 
+/* "MPTCP, token 0x...", "plain TCP" or "plain TCP (fallback: why)". */
+static void cat_format_mode(const umptcp_mptcp_info *m, char *buf, size_t len)
+{
+    if (m->mptcp)
+        snprintf(buf, len, "MPTCP, token %08" PRIx32 "%s", m->local_token,
+                 m->checksum ? ", checksums" : "");
+    else if (m->fallback != NULL)
+        snprintf(buf, len, "plain TCP (fallback: %s)", m->fallback);
+    else
+        snprintf(buf, len, "plain TCP");
+}
+
 void cat_report_connected(struct cat *c)
 {
     if (c->o->verbose == 0)
         return;
     umptcp_conn_info info;
-    if (umptcp_conn_get_info(c->conn, &info) != UMPTCP_OK)
+    umptcp_mptcp_info m;
+    if (umptcp_conn_get_info(c->conn, &info) != UMPTCP_OK ||
+        umptcp_conn_get_mptcp_info(c->conn, &m) != UMPTCP_OK)
         return;
-    char local[UMPTCP_ADDR_STRLEN + 10], remote[UMPTCP_ADDR_STRLEN + 10];
+    char local[UMPTCP_ADDR_STRLEN + 10], remote[UMPTCP_ADDR_STRLEN + 10], mode[128];
     cat_format_sockaddr(&info.local, local, sizeof(local));
     cat_format_sockaddr(&info.remote, remote, sizeof(remote));
-    fprintf(stderr, "umptcp cat: %s %s (local %s, plain TCP, cc %s, mss %" PRIu32 ")\n",
-            c->o->listen ? "accepted a connection from" : "connected to", remote, local,
+    cat_format_mode(&m, mode, sizeof(mode));
+    fprintf(stderr, "umptcp cat: %s %s (local %s, %s, cc %s, mss %" PRIu32 ")\n",
+            c->o->listen ? "accepted a connection from" : "connected to", remote, local, mode,
             info.cc != NULL ? info.cc : "?", info.mss);
 }
 
@@ -191,17 +206,55 @@ void cat_report_summary(struct cat *c)
         fprintf(stderr, "; %" PRIu64 " segments retransmitted, srtt %.2f ms, cwnd %" PRIu32,
                 c->info.retrans_segs, (double)c->info.srtt_us / 1000.0, c->info.cwnd);
     fputc('\n', stderr);
+    if (!c->have_info || !c->mptcp.requested)
+        return;
+    char mode[128];
+    cat_format_mode(&c->mptcp, mode, sizeof(mode));
+    fprintf(stderr, "umptcp cat: %s, %u subflow%s\n", mode, c->nsubflows,
+            c->nsubflows == 1 ? "" : "s");
+    for (unsigned i = 0; c->mptcp.mptcp && i < c->nsubflows; i++) {
+        const umptcp_subflow_info *sf = &c->subflows[i];
+        char local[UMPTCP_ADDR_STRLEN + 10], remote[UMPTCP_ADDR_STRLEN + 10];
+        cat_format_sockaddr(&sf->tcp.local, local, sizeof(local));
+        cat_format_sockaddr(&sf->tcp.remote, remote, sizeof(remote));
+        fprintf(stderr,
+                "umptcp cat:   %s -> %s%s%s: sent %" PRIu64 " B, received %" PRIu64 " B, %" PRIu64
+                " retransmitted, srtt %.2f ms\n",
+                local, remote, sf->backup ? " backup" : "", sf->peer_backup ? " peer-backup" : "",
+                sf->tcp.bytes_sent, sf->tcp.bytes_received, sf->tcp.retrans_segs,
+                (double)sf->tcp.srtt_us / 1000.0);
+    }
 }
 
 /* ---- --stats ------------------------------------------------------------------------------ */
 
-static const char *cat_iface_name_of(struct cat *c, const umptcp_addr *a)
+static const char *cat_iface_name_of(struct cat *c, int ifindex)
 {
     struct host_runtime_iface_info ii;
     for (size_t i = 0; host_runtime_iface_info(c->rt, i, &ii) == UMPTCP_OK; i++)
-        if (umptcp_addr_equal(&ii.addr, a))
+        if (ii.ifindex == ifindex)
             return ii.name;
     return NULL;
+}
+
+/* The stack's MPTcpExt counters: with one connection, that connection's. */
+static void cat_stats_mptcp_counters(struct stats_json *w, struct cat *c)
+{
+    size_t n = umptcp_stack_counters(c->stack, NULL, 0);
+    umptcp_counter *all = calloc(n > 0 ? n : 1, sizeof(*all));
+    stats_json_key(w, "mptcp_counters");
+    stats_json_begin_object(w);
+    if (all != NULL) {
+        n = umptcp_stack_counters(c->stack, all, n);
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(all[i].name, "MPTcpExt", 8) != 0)
+                continue;
+            stats_json_key(w, all[i].name);
+            stats_json_uint(w, all[i].value);
+        }
+    }
+    stats_json_end_object(w);
+    free(all);
 }
 
 static void cat_stats_connections(struct stats_json *w, struct cat *c)
@@ -215,14 +268,17 @@ static void cat_stats_connections(struct stats_json *w, struct cat *c)
         stats_json_uint(w, c->bytes_sent);
         stats_json_key(w, "app_bytes_out");
         stats_json_uint(w, c->bytes_received);
-        /* Plain TCP: the connection is its one subflow. */
+        stats_json_mptcp_members(w, &c->mptcp);
+        cat_stats_mptcp_counters(w, c);
         stats_json_key(w, "subflows");
         stats_json_begin_array(w);
-        stats_json_begin_object(w);
-        stats_json_key(w, "interface");
-        stats_json_string(w, cat_iface_name_of(c, &c->info.local.addr));
-        stats_json_conn_info_members(w, &c->info);
-        stats_json_end_object(w);
+        for (unsigned i = 0; i < c->nsubflows; i++) {
+            stats_json_begin_object(w);
+            stats_json_key(w, "interface");
+            stats_json_string(w, cat_iface_name_of(c, c->subflows[i].ifindex));
+            stats_json_subflow_members(w, &c->subflows[i]);
+            stats_json_end_object(w);
+        }
         stats_json_end_array(w);
         stats_json_end_object(w);
     }

@@ -278,3 +278,41 @@ void stats_json_conn_info_members(struct stats_json *w, const umptcp_conn_info *
     else
         stats_json_string(w, umptcp_strerror(info->error));
 }
+
+static void stats_json_member_bool(struct stats_json *w, const char *key, bool v)
+{
+    stats_json_key(w, key);
+    stats_json_bool(w, v);
+}
+
+static void stats_json_member_string(struct stats_json *w, const char *key, const char *v)
+{
+    stats_json_key(w, key);
+    stats_json_string(w, v); /* NULL: null */
+}
+
+void stats_json_mptcp_members(struct stats_json *w, const umptcp_mptcp_info *m)
+{
+    stats_json_member_bool(w, "mptcp", m->mptcp);
+    stats_json_member_string(w, "fallback", m->fallback);
+    stats_json_member_bool(w, "checksum", m->checksum);
+    stats_json_member_uint(w, "local_token", m->local_token);
+    stats_json_member_uint(w, "remote_token", m->remote_token);
+    stats_json_member_uint(w, "max_subflows", m->max_subflows);
+    stats_json_member_string(w, "sched", m->sched);
+    stats_json_member_string(w, "pm", m->pm);
+    stats_json_member_uint(w, "remote_addrs", m->remote_addrs);
+    stats_json_member_uint(w, "announced", m->announced);
+}
+
+void stats_json_subflow_members(struct stats_json *w, const umptcp_subflow_info *sf)
+{
+    stats_json_member_bool(w, "initial", sf->initial);
+    stats_json_member_bool(w, "join", sf->join);
+    stats_json_member_bool(w, "usable", sf->usable);
+    stats_json_member_uint(w, "local_id", sf->local_id);
+    stats_json_member_uint(w, "remote_id", sf->remote_id);
+    stats_json_member_bool(w, "backup", sf->backup);
+    stats_json_member_bool(w, "peer_backup", sf->peer_backup);
+    stats_json_conn_info_members(w, &sf->tcp);
+}

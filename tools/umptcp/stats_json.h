@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "umptcp/conn.h"
+#include "umptcp/mptcp.h"
 
 #define STATS_JSON_MAX_DEPTH 16
 
@@ -50,5 +51,11 @@ void stats_json_sockaddr(struct stats_json *w, const char *key, const umptcp_soc
 /* The members of one connection or subflow: local, remote, state, bytes_sent, bytes_acked,
  * bytes_received, retrans_segs, srtt_us, cwnd and the rest of umptcp_conn_info. */
 void stats_json_conn_info_members(struct stats_json *w, const umptcp_conn_info *info);
+/* What a connection tells of MPTCP: mptcp (in use), fallback (null or the reason),
+ * checksum, local_token, remote_token, max_subflows, sched, pm, remote_addrs, announced. */
+void stats_json_mptcp_members(struct stats_json *w, const umptcp_mptcp_info *m);
+/* The members of one subflow: initial, join, usable, local_id, remote_id, backup,
+ * peer_backup, then those of stats_json_conn_info_members() for its TCP connection. */
+void stats_json_subflow_members(struct stats_json *w, const umptcp_subflow_info *sf);
 
 #endif
