@@ -568,6 +568,15 @@ static void mptcp_conn_check_peer_fin(struct mptcp_conn *mc, uint64_t now)
     if (mc->peer_fin || !mc->peer_fin_seen || mc->rcv_nxt != mc->peer_fin_dsn)
         return;
     mc->peer_fin = true;
+    /* 3.3.3: the DATA_FIN is acknowledged by a DATA_ACK at once, as TCP does a FIN, even when
+     * it came on a segment TCP would not answer (Linux sends it on a pure ACK). The subflow
+     * whose segment completed the stream sends at the end of its input; the others carry the
+     * DATA_ACK on their next segment. */
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct tcp_sock *sk = mc->sub[i]->sk;
+        if (sk != NULL && !mc->sub[i]->closed && tcp_sock_synchronized(sk))
+            sk->ack_now = true;
+    }
     if (mc->ops->peer_closed != NULL && !mc->in_read)
         mc->ops->peer_closed(mc, now);
     mptcp_conn_reap_stalled(mc, now);
