@@ -326,11 +326,16 @@ static inline socklen_t ch_sockaddr(struct sockaddr_storage *ss, const char *add
     return sizeof(*sin6);
 }
 
-static inline int ch_kernel_listen(const char *addr, uint16_t port)
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+/* A listening kernel socket of protocol proto (0: TCP, or IPPROTO_MPTCP). */
+static inline int ch_kernel_listen_proto(const char *addr, uint16_t port, int proto)
 {
     struct sockaddr_storage ss;
     socklen_t sl = ch_sockaddr(&ss, addr, port);
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 4) != 0) {
@@ -338,6 +343,11 @@ static inline int ch_kernel_listen(const char *addr, uint16_t port)
         abort();
     }
     return fd;
+}
+
+static inline int ch_kernel_listen(const char *addr, uint16_t port)
+{
+    return ch_kernel_listen_proto(addr, port, 0);
 }
 
 /* Accepts one connection within timeout_ms, unless cat exits first; -1 then. */
@@ -357,12 +367,14 @@ static inline int ch_kernel_accept(int lfd, struct ch_cat *c, int timeout_ms)
     return -1;
 }
 
-/* Connects within timeout_ms; returns the non-blocking socket, or -1 with errno. */
-static inline int ch_kernel_connect(const char *addr, uint16_t port, int timeout_ms)
+/* Connects within timeout_ms (proto 0: TCP, or IPPROTO_MPTCP); returns the non-blocking
+ * socket, or -1 with errno. */
+static inline int ch_kernel_connect_proto(const char *addr, uint16_t port, int timeout_ms,
+                                          int proto)
 {
     struct sockaddr_storage ss;
     socklen_t sl = ch_sockaddr(&ss, addr, port);
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     if (fd < 0)
         return -1;
     if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
@@ -382,6 +394,11 @@ static inline int ch_kernel_connect(const char *addr, uint16_t port, int timeout
     return fd;
 }
 
+static inline int ch_kernel_connect(const char *addr, uint16_t port, int timeout_ms)
+{
+    return ch_kernel_connect_proto(addr, port, timeout_ms, 0);
+}
+
 /* The kernel's view of a socket (what `ss -ti` prints). */
 static inline struct tcp_info ch_tcp_info(int fd)
 {
@@ -391,6 +408,36 @@ static inline struct tcp_info ch_tcp_info(int fd)
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0)
         abort();
     return ti;
+}
+
+/* The kernel's view of an MPTCP socket (getsockopt SOL_MPTCP MPTCP_INFO, what `ss -M`
+ * prints): the layout of Linux 6.x's struct mptcp_info, declared here because the build
+ * machine's headers may predate its byte counters. ch_mptcp_info() returns how many bytes
+ * the kernel filled (the counters from bytes_retrans on need 80), or -1. */
+#define CH_SOL_MPTCP 284
+#define CH_MPTCP_INFO 1
+#define CH_MPTCP_INFO_FLAG_FALLBACK 0x1
+struct ch_mptcp_info {
+    uint8_t subflows, add_addr_signal, add_addr_accepted, subflows_max;
+    uint8_t add_addr_signal_max, add_addr_accepted_max;
+    uint32_t flags;
+    uint32_t token;
+    uint64_t write_seq, snd_una, rcv_nxt;
+    uint8_t local_addr_used, local_addr_max, csum_enabled;
+    uint32_t retransmits;
+    uint64_t bytes_retrans, bytes_sent, bytes_received, bytes_acked;
+    uint8_t subflows_total;
+    uint8_t reserved[3];
+    uint32_t last_data_sent, last_data_recv, last_ack_recv;
+};
+
+static inline int ch_mptcp_info(int fd, struct ch_mptcp_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    socklen_t l = sizeof(*out);
+    if (getsockopt(fd, CH_SOL_MPTCP, CH_MPTCP_INFO, out, &l) != 0)
+        return -1;
+    return (int)l;
 }
 
 /* ---- a transfer both ways at once ------------------------------------------------------- */
@@ -403,8 +450,10 @@ struct ch_xfer {
     struct ch_sender catin; /* cat's stdin when it is a pipe */
     struct ch_hash catout;  /* cat's stdout */
     bool catout_eof;
-    uint64_t kernel_read_at; /* the kernel socket is not read before this time (ms) */
-    uint64_t catout_read_at; /* cat's stdout is not read before this time (ms) */
+    uint64_t kernel_read_at;             /* the kernel socket is not read before this time (ms) */
+    uint64_t catout_read_at;             /* cat's stdout is not read before this time (ms) */
+    void (*tick)(int ksock, void *user); /* called on every round of the loop, or NULL */
+    void *tick_user;
     uint8_t rbuf[CH_CHUNK];
 };
 
@@ -463,6 +512,8 @@ static inline bool ch_xfer_run(struct ch_xfer *x, struct ch_cat *c, int timeout_
         if (!x->catout_eof && cread)
             x->catout_eof = ch_drain(c->out_fd, &x->catout, x->rbuf, sizeof(x->rbuf));
         ch_cat_read_err(c);
+        if (x->tick != NULL)
+            x->tick(x->ksock, x->tick_user);
         if (kshut && in_closed && x->krecv_eof && x->catout_eof)
             return true;
         struct pollfd p[4] = {
@@ -555,11 +606,18 @@ struct ch_transfer {
     int timeout_ms;
     int kernel_read_delay_ms; /* the kernel reads nothing for this long (its window closes) */
     int catout_read_delay_ms; /* nobody reads cat's stdout for this long */
+    bool mptcp;               /* cat in MPTCP mode (else --no-mptcp) */
+    int kernel_proto;         /* the kernel socket: 0 = TCP, or IPPROTO_MPTCP */
+    void (*kernel_tick)(int ksock, void *user); /* see ch_xfer.tick */
+    void *tick_user;
     /* what happened */
     int status;
-    bool kernel_got_all; /* the kernel received cat's stdin, byte-exact */
-    bool cat_got_all;    /* cat's stdout is what the kernel sent, byte-exact */
-    struct tcp_info ti;  /* the kernel socket at the end */
+    bool kernel_got_all;     /* the kernel received cat's stdin, byte-exact */
+    bool cat_got_all;        /* cat's stdout is what the kernel sent, byte-exact */
+    struct tcp_info ti;      /* the kernel socket at the end (TCP) */
+    struct ch_mptcp_info mi; /* the kernel socket at the end (IPPROTO_MPTCP) */
+    int mi_len;              /* ch_mptcp_info(): -1 after a fallback, 0 for TCP */
+    double seconds;          /* from the connection to the end of both streams */
     char cat_err[8192];
 };
 
@@ -580,8 +638,10 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
     char port[8], tun[64];
     snprintf(port, sizeof(port), "%u", t->port);
     snprintf(tun, sizeof(tun), "%s", t->tun);
-    const char *args[CH_MAX_ARGS] = {"--no-mptcp", "-v", "--tun", tun, "--stats", t->stats};
-    int n = 6;
+    const char *args[CH_MAX_ARGS] = {"-v", "--tun", tun, "--stats", t->stats};
+    int n = 5;
+    if (!t->mptcp)
+        args[n++] = "--no-mptcp";
     for (int i = 0; t->extra != NULL && t->extra[i] != NULL && n < CH_MAX_ARGS - 4; i++)
         args[n++] = t->extra[i];
     if (t->server) {
@@ -592,7 +652,7 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
     args[n++] = port;
     args[n] = NULL;
 
-    int lfd = t->server ? -1 : ch_kernel_listen(t->kernel_addr, t->port);
+    int lfd = t->server ? -1 : ch_kernel_listen_proto(t->kernel_addr, t->port, t->kernel_proto);
     struct ch_cat *c = calloc(1, sizeof(*c));
     struct ch_xfer *x = calloc(1, sizeof(*x));
     if (c == NULL || x == NULL)
@@ -601,10 +661,10 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
     int ks = -1;
     if (t->server) {
         if (ch_cat_wait_err(c, "listening on port", 5000))
-            ks = ch_kernel_connect(t->cat_addr, t->port, 5000);
+            ks = ch_kernel_connect_proto(t->cat_addr, t->port, 5000, t->kernel_proto);
     } else {
+        /* The listener stays until the end: Linux looks it up for MP_JOIN SYNs. */
         ks = ch_kernel_accept(lfd, c, 5000);
-        close(lfd);
     }
     bool started = ks >= 0;
     if (!started)
@@ -614,9 +674,21 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
                  t->stdin_file == NULL ? t->bytes : 0);
     x->kernel_read_at = ch_now_ms() + (uint64_t)t->kernel_read_delay_ms;
     x->catout_read_at = ch_now_ms() + (uint64_t)t->catout_read_delay_ms;
+    x->tick = t->kernel_tick;
+    x->tick_user = t->tick_user;
+    uint64_t t0 = ch_now_ms();
     bool done = started && ch_xfer_run(x, c, t->timeout_ms);
+    t->seconds = (double)(ch_now_ms() - t0) / 1000.0;
     /* The kernel's last data may still be in flight to cat's ACK: wait for it (bounded). */
     for (uint64_t end = ch_now_ms() + 3000; done && ch_now_ms() < end; usleep(10000)) {
+        /* An MPTCP socket answers MPTCP_INFO unless it fell back to TCP. */
+        if (t->kernel_proto == IPPROTO_MPTCP)
+            t->mi_len = ch_mptcp_info(ks, &t->mi);
+        if (t->mi_len >= 80) {
+            if (t->mi.bytes_acked >= t->bytes)
+                break;
+            continue;
+        }
         t->ti = ch_tcp_info(ks);
         if (t->ti.tcpi_bytes_acked >= t->bytes)
             break;
@@ -635,6 +707,8 @@ static inline bool ch_transfer_run(struct ch_transfer *t)
     ch_compare("cat wrote", &x->catout, want_out, t->bytes, &t->cat_got_all);
     if (ks >= 0)
         close(ks);
+    if (lfd >= 0)
+        close(lfd);
     free(x);
     free(c);
     return started && done;
