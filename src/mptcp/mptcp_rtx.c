@@ -11,8 +11,8 @@
  * the reinjection queue, on another subflow than the one that carried it when one works;
  * unless that subflow has not acknowledged it yet (its own TCP retransmission is under way).
  * Linux's MPTCP has such a timer too (counted as MPTCPRetrans).
- * Known limit: once every subflow has sent its FIN (after the DATA_FIN was mapped, see
- * mptcp_conn_push_fin) none can carry a retransmission; the timer then waits for a new one. */
+ * Subflows keep from sending their FIN until every byte is DATA_ACKed (mptcp_conn_push_fin),
+ * so one is there to carry the retransmission. */
 #include "mptcp/mptcp_conn.h"
 
 #include "mptcp/mptcp_dsn.h"

@@ -611,8 +611,7 @@ static void test_remove_addr_while_data_fin_out(void **state)
  * what does not fit its connection-level queue): DATA_ACK stops while every subflow is fully
  * acknowledged. The data-level retransmission timer sends the oldest unacknowledged chunk
  * again (MPTCPRetrans) on the other subflow, and the stream completes. Before it the
- * connection waited forever. (Once every subflow has sent its FIN no subflow can carry a
- * retransmission: a known limit, see mptcp_rtx.c.) */
+ * connection waited until the lying subflow stalled. */
 static void test_data_level_retransmission(void **state)
 {
     (void)state;
