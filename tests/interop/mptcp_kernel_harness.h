@@ -320,6 +320,9 @@ static inline void app_setup_net(struct app *a, const char *dev, const char *ker
     memset(a, 0, sizeof(*a));
     a->dev = dev;
     char err[256];
+    /* Each case starts from the kernel's defaults, whatever a failed case before it left. */
+    assert_int_equal(netns_sh("ip mptcp endpoint flush"), 0);
+    netns_sysctl_write("/proc/sys/net/mptcp/allow_join_initial_addr_port", "1");
     assert_int_equal(netns_tun_add(dev, kernel_cidr), 0);
     /* A short TIME_WAIT: the test waits for the connection's CLOSED event. */
     static umptcp_config sc;

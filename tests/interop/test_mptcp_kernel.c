@@ -131,11 +131,11 @@ static void test_kernel_c_flag(void **state)
 {
     (void)state;
     assert_int_equal(netns_sh("ip mptcp limits set subflows 4 add_addr_accepted 4"), 0);
-    assert_int_equal(netns_sysctl_write("/proc/sys/net/mptcp/allow_join_initial_addr_port", "0"),
-                     0);
     long long joins_before = kernel_mib("MPJoinSynRx");
     struct app a;
-    app_setup_net(&a, "umk15", "10.55.0.1/24", "10.55.0.2");
+    app_setup_net(&a, "umk15", "10.55.0.1/24", "10.55.0.2"); /* resets the sysctl */
+    assert_int_equal(netns_sysctl_write("/proc/sys/net/mptcp/allow_join_initial_addr_port", "0"),
+                     0);
     app_add_path(&a, "umk16", "10.56.0.1/24", "10.56.0.2");
     assert_int_equal(netns_sh("ip mptcp endpoint add 10.56.0.1 dev umk16 signal"), 0);
     int pfd[2];
