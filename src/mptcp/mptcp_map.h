@@ -75,7 +75,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MPTCP_MAP_DEFAULT_MAX 1024
+/* Mappings a subflow keeps until they are acknowledged at subflow AND data level: while one
+ * path holds the data level back (a loss, an outage), the others keep sending in chunks as
+ * small as one segment, so this must exceed what the data-level send buffer can hold in such
+ * chunks (4 MiB by default: about 2,900); at 1024 a healthy subflow stopped taking data, and
+ * reinjection, after 1.5 MB. */
+#define MPTCP_MAP_DEFAULT_MAX 8192
 #define MPTCP_MAP_MAX_LIMIT (1u << 20)
 
 /* A mapping as carried by a DSS option (values already expanded to 64 bits). */
