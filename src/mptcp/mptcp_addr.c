@@ -54,12 +54,6 @@ void mptcp_conn_signal_now(struct mptcp_conn *mc, uint64_t now)
     tcp_output(sf->sk, now);
 }
 
-static size_t mptcp_addr_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room)
-{
-    int n = wire_mptcp_write(o, buf, room);
-    return n > 0 ? (size_t)n : 0;
-}
-
 size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64_t now)
 {
     struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_ADD_ADDR};
@@ -68,7 +62,7 @@ size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64
         w->echo = true;
         w->addr_id = mc->echo_id;
         w->addr = mc->echo_addr;
-        size_t n = mptcp_addr_put(&o, buf, room);
+        size_t n = wire_mptcp_put(&o, buf, room);
         if (n > 0)
             mc->echo_pending = false;
         return n;
@@ -83,7 +77,7 @@ size_t mptcp_addr_write(struct mptcp_conn *mc, uint8_t *buf, size_t room, uint64
         uint64_t h = mptcp_crypto_add_addr_hmac(mc->local_key, mc->remote_key, a->id, &a->addr, 0);
         for (int b = 0; b < WIRE_ADD_ADDR_HMAC_LEN; b++)
             w->hmac[b] = (uint8_t)(h >> (56 - 8 * b));
-        size_t n = mptcp_addr_put(&o, buf, room);
+        size_t n = wire_mptcp_put(&o, buf, room);
         if (n > 0) {
             a->sent++;
             a->next_tx = now + MPTCP_ANNOUNCE_INTERVAL_NS;

@@ -11,21 +11,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static bool fb_find(const struct wire_segment *seg, unsigned subtype, struct wire_mptcp_opt *out)
-{
-    for (unsigned i = 0; i < seg->opt.mptcp_count; i++)
-        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, out) > 0 &&
-            out->subtype == subtype)
-            return true;
-    return false;
-}
-
-static size_t fb_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room)
-{
-    int n = wire_mptcp_write(o, buf, room);
-    return n > 0 ? (size_t)n : 0;
-}
-
 /* Relative SSN of our next byte to queue on the subflow. */
 static uint32_t fb_data_end(const struct tcp_sock *sk)
 {
@@ -210,7 +195,7 @@ bool mptcp_fail_input(struct mptcp_subflow *sf, const struct wire_segment *seg, 
 {
     struct mptcp_conn *mc = sf->mc;
     struct wire_mptcp_opt o;
-    if (!fb_find(seg, WIRE_MPTCP_MP_FAIL, &o))
+    if (!wire_mptcp_find(seg, WIRE_MPTCP_MP_FAIL, &o))
         return true;
     mib_inc(mc->mib, MIB_MPTCP_MP_FAIL_RX);
     mc->fb.fail_rx = true;
@@ -242,11 +227,11 @@ bool mptcp_fail_input_fallback(struct mptcp_subflow *sf, const struct wire_segme
     if (!mc->fb.late || sf != mc->sub[0] || (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_RST)))
         return true;
     /* The peer's answer to our MP_FAIL (or its repeats): we fell back already. */
-    if (!mc->fb.fail_rx && fb_find(seg, WIRE_MPTCP_MP_FAIL, &o)) {
+    if (!mc->fb.fail_rx && wire_mptcp_find(seg, WIRE_MPTCP_MP_FAIL, &o)) {
         mc->fb.fail_rx = true;
         mib_inc(mc->mib, MIB_MPTCP_MP_FAIL_RX);
     }
-    if (!mc->fb.rx_inf_seen && fb_find(seg, WIRE_MPTCP_DSS, &o) && o.u.dss.has_map &&
+    if (!mc->fb.rx_inf_seen && wire_mptcp_find(seg, WIRE_MPTCP_DSS, &o) && o.u.dss.has_map &&
         o.u.dss.dll == 0)
         fb_apply_infinite(mc, &o.u.dss);
     return true;
@@ -438,7 +423,7 @@ size_t mptcp_fail_opt_write(struct mptcp_subflow *sf, const struct tcp_seg_info 
     if (fb->fail_tx || fb->fail_echo) {
         struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FAIL};
         o.u.fail.dsn = fb->fail_dsn;
-        n += fb_put(&o, buf, room);
+        n += wire_mptcp_put(&o, buf, room);
     }
     uint32_t ssn = info->seq - sk->iss;
     if (fb->inf_tx && info->len > 0 && tcp_seq_geq(ssn, fb->tx_ssn)) {
@@ -450,7 +435,7 @@ size_t mptcp_fail_opt_write(struct mptcp_subflow *sf, const struct tcp_seg_info 
         o.u.dss.ssn = fb->tx_ssn;
         o.u.dss.dll = 0;
         o.u.dss.csum_present = mc->csum;
-        size_t w = fb_put(&o, buf + n, room - n);
+        size_t w = wire_mptcp_put(&o, buf + n, room - n);
         if (w > 0 && !fb->inf_counted) {
             fb->inf_counted = true;
             mib_inc(mc->mib, MIB_MPTCP_INFINITE_MAP_TX);
@@ -467,7 +452,7 @@ size_t mptcp_fail_rst_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room)
         return 0;
     struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FAIL};
     o.u.fail.dsn = mc->fb.rst_dsn;
-    return fb_put(&o, buf, room);
+    return wire_mptcp_put(&o, buf, room);
 }
 
 uint32_t mptcp_fail_seg_limit(const struct mptcp_subflow *sf, uint32_t seq)

@@ -14,15 +14,11 @@
 
 static bool mptcp_join_find(const struct wire_segment *seg, struct wire_mp_join *out)
 {
-    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
-        struct wire_mptcp_opt o;
-        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, &o) > 0 &&
-            o.subtype == WIRE_MPTCP_MP_JOIN) {
-            *out = o.u.join;
-            return true;
-        }
-    }
-    return false;
+    struct wire_mptcp_opt o;
+    if (!wire_mptcp_find(seg, WIRE_MPTCP_MP_JOIN, &o))
+        return false;
+    *out = o.u.join;
+    return true;
 }
 
 bool mptcp_join_syn_token(const struct wire_segment *syn, uint32_t *token)

@@ -24,16 +24,11 @@ void mptcp_rst_input(struct mptcp_subflow *sf, const struct wire_segment *seg)
 {
     /* Kept until the RST is accepted (mptcp_rst_accepted): a RST out of the window, which TCP
      * ignores, is not a reset of the subflow. */
-    sf->peer_rst_pending = false;
-    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
-        struct wire_mptcp_opt o;
-        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, &o) > 0 &&
-            o.subtype == WIRE_MPTCP_MP_TCPRST) {
-            sf->peer_rst_pending = true;
-            sf->pending_reason = o.u.tcprst.reason;
-            sf->pending_flags = o.u.tcprst.flags;
-            return;
-        }
+    struct wire_mptcp_opt o;
+    sf->peer_rst_pending = wire_mptcp_find(seg, WIRE_MPTCP_MP_TCPRST, &o);
+    if (sf->peer_rst_pending) {
+        sf->pending_reason = o.u.tcprst.reason;
+        sf->pending_flags = o.u.tcprst.flags;
     }
 }
 

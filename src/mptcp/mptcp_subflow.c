@@ -19,12 +19,6 @@ static uint8_t mptcp_sf_mpc_flags(const struct mptcp_conn *mc)
     return WIRE_MPC_FLAG_H | (mc->want_csum || mc->csum ? WIRE_MPC_FLAG_A : 0);
 }
 
-static size_t mptcp_sf_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room)
-{
-    int n = wire_mptcp_write(o, buf, room);
-    return n > 0 ? (size_t)n : 0;
-}
-
 /* MP_CAPABLE on the SYN, the SYN/ACK, the third ACK and the first data (3.1). */
 static size_t mptcp_sf_write_mpc(struct mptcp_subflow *sf, const struct tcp_seg_info *info,
                                  uint8_t *buf, size_t room)
@@ -53,7 +47,7 @@ static size_t mptcp_sf_write_mpc(struct mptcp_subflow *sf, const struct tcp_seg_
             m->csum = l.csum;
         }
     }
-    return mptcp_sf_put(&o, buf, room);
+    return wire_mptcp_put(&o, buf, room);
 }
 
 /* DSS: a 64-bit DATA_ACK on every segment, the mapping of the segment's data, and the
@@ -88,7 +82,7 @@ static size_t mptcp_sf_write_dss(struct mptcp_subflow *sf, const struct tcp_seg_
     }
     if (!d->has_ack && !d->has_map)
         return 0;
-    return mptcp_sf_put(&o, buf, room);
+    return wire_mptcp_put(&o, buf, room);
 }
 
 static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info *info, uint8_t *buf,
@@ -106,7 +100,7 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
         if (mc->fastclose) {
             struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_FASTCLOSE};
             o.u.fastclose.rcv_key = mc->remote_key;
-            n = mptcp_sf_put(&o, buf, room);
+            n = wire_mptcp_put(&o, buf, room);
         } else if ((n = mptcp_fail_rst_write(sf, buf, room)) > 0 && sf->rst_reason == 0) {
             sf->rst_reason = WIRE_TCPRST_MIDDLEBOX;
         }
@@ -149,16 +143,6 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
 
 /* ---- input --------------------------------------------------------------------------------- */
 
-static bool mptcp_sf_find(const struct wire_segment *seg, unsigned subtype,
-                          struct wire_mptcp_opt *out)
-{
-    for (unsigned i = 0; i < seg->opt.mptcp_count; i++)
-        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, out) > 0 &&
-            out->subtype == subtype)
-            return true;
-    return false;
-}
-
 /* An MP_CAPABLE we can use: version 1, HMAC-SHA256 offered or chosen. */
 static bool mptcp_sf_mpc_ok(const struct wire_mptcp_opt *o)
 {
@@ -171,7 +155,7 @@ static void mptcp_sf_input_synack(struct mptcp_subflow *sf, const struct wire_se
 {
     struct mptcp_conn *mc = sf->mc;
     struct wire_mptcp_opt o;
-    if (!mptcp_sf_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) || !mptcp_sf_mpc_ok(&o) ||
+    if (!wire_mptcp_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) || !mptcp_sf_mpc_ok(&o) ||
         o.u.mpc.form != WIRE_MPC_SYNACK) {
         mib_inc(mc->mib, MIB_MPTCP_CAPABLE_FALLBACK_SYNACK);
         mptcp_conn_fallback(mc, "no MP_CAPABLE on the SYN/ACK");
@@ -291,25 +275,26 @@ static bool mptcp_sf_opt_input(struct tcp_sock *sk, const struct wire_segment *s
         return mptcp_fail_input_fallback(sf, seg, now);
     struct wire_mptcp_opt o;
     /* 3.5: MP_FASTCLOSE with our key (on an ACK or a RST) ends the whole connection. */
-    if (mptcp_sf_find(seg, WIRE_MPTCP_MP_FASTCLOSE, &o) && o.u.fastclose.rcv_key == mc->local_key) {
+    if (wire_mptcp_find(seg, WIRE_MPTCP_MP_FASTCLOSE, &o) &&
+        o.u.fastclose.rcv_key == mc->local_key) {
         mptcp_conn_fastclosed(mc, now);
         return false;
     }
     if (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_RST))
         return true;
-    if (!sf->join && mptcp_sf_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) &&
+    if (!sf->join && wire_mptcp_find(seg, WIRE_MPTCP_MP_CAPABLE, &o) &&
         o.u.mpc.form >= WIRE_MPC_ACK && !mc->initiator)
         return mptcp_sf_input_mpc_ack(sf, &o.u.mpc, now);
-    if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_ADD_ADDR, &o))
+    if (mc->remote_key_known && wire_mptcp_find(seg, WIRE_MPTCP_ADD_ADDR, &o))
         mptcp_addr_input(mc, sf, &o.u.add_addr, now);
-    if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_MP_PRIO, &o))
+    if (mc->remote_key_known && wire_mptcp_find(seg, WIRE_MPTCP_MP_PRIO, &o))
         mptcp_prio_input(sf, &o.u.prio, now);
-    if (mc->remote_key_known && mptcp_sf_find(seg, WIRE_MPTCP_REMOVE_ADDR, &o)) {
+    if (mc->remote_key_known && wire_mptcp_find(seg, WIRE_MPTCP_REMOVE_ADDR, &o)) {
         mptcp_rmaddr_input(mc, &o.u.rm_addr, now);
         if (sf->closed || sk->state == UMPTCP_STATE_CLOSED)
             return false; /* it named this very subflow */
     }
-    if (mptcp_sf_find(seg, WIRE_MPTCP_DSS, &o))
+    if (wire_mptcp_find(seg, WIRE_MPTCP_DSS, &o))
         return mptcp_sf_input_dss(sf, seg, &o.u.dss, now);
     /* 3.7: the responder's handshake ends without the initiator's key: fall back. */
     if (sf->initial && !mc->initiator && !mc->remote_key_known) {
@@ -425,7 +410,7 @@ const struct tcp_sock_ops mptcp_subflow_tcp_ops = {
 bool mptcp_conn_accept_syn(struct mptcp_conn *mc, const struct wire_segment *syn)
 {
     struct wire_mptcp_opt o;
-    if (!mptcp_sf_find(syn, WIRE_MPTCP_MP_CAPABLE, &o) || !mptcp_sf_mpc_ok(&o) ||
+    if (!wire_mptcp_find(syn, WIRE_MPTCP_MP_CAPABLE, &o) || !mptcp_sf_mpc_ok(&o) ||
         o.u.mpc.form != WIRE_MPC_SYN)
         return false;
     mib_inc(mc->mib, MIB_MPTCP_CAPABLE_SYN_RX);

@@ -1,6 +1,7 @@
 /* MPTCP options: comparison and one-line printing (parse and write are in
  * mptcp_opt_parse.c and mptcp_opt_write.c). */
 #include "wire/mptcp_opt.h"
+#include "wire/segment.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -260,4 +261,19 @@ int wire_mptcp_format(const struct wire_mptcp_opt *o, char *buf, size_t cap)
     if (f.len >= cap)
         return UMPTCP_ERR_NOSPACE;
     return (int)f.len;
+}
+
+bool wire_mptcp_find(const struct wire_segment *seg, unsigned subtype, struct wire_mptcp_opt *out)
+{
+    for (unsigned i = 0; i < seg->opt.mptcp_count; i++)
+        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, out) > 0 &&
+            out->subtype == subtype)
+            return true;
+    return false;
+}
+
+size_t wire_mptcp_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room)
+{
+    int n = wire_mptcp_write(o, buf, room);
+    return n > 0 ? (size_t)n : 0;
 }

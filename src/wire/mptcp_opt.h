@@ -258,4 +258,12 @@ const char *wire_mptcp_subtype_name(unsigned subtype);
  * a NUL-terminated prefix if cap > 0). WIRE_MPTCP_FORMAT_MAX always suffices. */
 int wire_mptcp_format(const struct wire_mptcp_opt *o, char *buf, size_t cap);
 
+struct wire_segment;
+/* The first MPTCP option of this subtype that a parsed segment carries and that parses
+ * cleanly, in *out. False when there is none. */
+bool wire_mptcp_find(const struct wire_segment *seg, unsigned subtype, struct wire_mptcp_opt *out);
+/* wire_mptcp_write for option planners: the bytes written, 0 when o does not fit in room (or
+ * cannot be written). */
+size_t wire_mptcp_put(const struct wire_mptcp_opt *o, uint8_t *buf, size_t room);
+
 #endif
