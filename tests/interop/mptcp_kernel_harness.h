@@ -510,4 +510,21 @@ static inline void app_listen(struct app *a, uint16_t port)
     app_listen_opts(a, port, &o);
 }
 
+/* main() of a kernel interop test: a private namespace with the kernel's MPTCP on, then the
+ * cases (with UMPTCP_TEST_ONLY=NAME only that one, a debugging aid). */
+static inline int kernel_tests_run(const struct CMUnitTest *tests, size_t n)
+{
+    netns_enter_private();
+    tu_require(netns_sysctl_write("/proc/sys/net/mptcp/enabled", "1") == 0, "kernel MPTCP");
+    signal(SIGPIPE, SIG_IGN);
+    const char *only = getenv("UMPTCP_TEST_ONLY");
+    if (only == NULL)
+        return _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tests[i].name, only) == 0)
+            return _cmocka_run_group_tests("one", &tests[i], 1, NULL, NULL);
+    return 1;
+}
+#define KERNEL_TESTS_RUN(tests) kernel_tests_run(tests, sizeof(tests) / sizeof((tests)[0]))
+
 #endif

@@ -342,9 +342,6 @@ static void test_kernel_fastclose(void **state)
 
 int main(void)
 {
-    netns_enter_private();
-    tu_require(netns_sysctl_write("/proc/sys/net/mptcp/enabled", "1") == 0, "kernel MPTCP");
-    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_umptcp_client_kernel_server),
         cmocka_unit_test(test_kernel_client_umptcp_server),
@@ -357,13 +354,5 @@ int main(void)
         cmocka_unit_test(test_ipv6_two_paths_kernel_server),
         cmocka_unit_test(test_ipv6_kernel_client_umptcp_server),
     };
-    /* Debugging aid: UMPTCP_TEST_ONLY=NAME runs one case. */
-    const char *only = getenv("UMPTCP_TEST_ONLY");
-    if (only != NULL) {
-        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-            if (strcmp(tests[i].name, only) == 0)
-                return _cmocka_run_group_tests("one", &tests[i], 1, NULL, NULL);
-        return 1;
-    }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return KERNEL_TESTS_RUN(tests);
 }

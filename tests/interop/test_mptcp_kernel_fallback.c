@@ -126,23 +126,12 @@ static void test_strip_data_kernel_client(void **state)
 
 int main(void)
 {
-    netns_enter_private();
-    tu_require(netns_sysctl_write("/proc/sys/net/mptcp/enabled", "1") == 0, "kernel MPTCP");
     tu_require(tu_have_command("iptables"), "iptables");
-    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strip_all_umptcp_client),
         cmocka_unit_test(test_strip_all_kernel_client),
         cmocka_unit_test(test_strip_data_umptcp_client),
         cmocka_unit_test(test_strip_data_kernel_client),
     };
-    /* Debugging aid: UMPTCP_TEST_ONLY=NAME runs one case. */
-    const char *only = getenv("UMPTCP_TEST_ONLY");
-    if (only != NULL) {
-        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-            if (strcmp(tests[i].name, only) == 0)
-                return _cmocka_run_group_tests("one", &tests[i], 1, NULL, NULL);
-        return 1;
-    }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return KERNEL_TESTS_RUN(tests);
 }

@@ -215,9 +215,6 @@ static void test_join_rejected_kernel_rst(void **state)
 
 int main(void)
 {
-    netns_enter_private();
-    tu_require(netns_sysctl_write("/proc/sys/net/mptcp/enabled", "1") == 0, "kernel MPTCP");
-    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_removes_endpoint),
         cmocka_unit_test(test_umptcp_removes_address),
@@ -225,12 +222,5 @@ int main(void)
         cmocka_unit_test(test_umptcp_mp_prio_to_kernel),
         cmocka_unit_test(test_join_rejected_kernel_rst),
     };
-    const char *only = getenv("UMPTCP_TEST_ONLY");
-    if (only != NULL) {
-        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-            if (strcmp(tests[i].name, only) == 0)
-                return _cmocka_run_group_tests("one", &tests[i], 1, NULL, NULL);
-        return 1;
-    }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return KERNEL_TESTS_RUN(tests);
 }
