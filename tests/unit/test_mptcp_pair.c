@@ -35,6 +35,7 @@ struct mx {
     uint64_t cut_second_at;         /* from then on, A's second address is unreachable both ways */
     unsigned data_to_server_second; /* data segments A sent to it */
     bool c_flag;                    /* B's MP_CAPABLE SYN/ACK gets flag C set on the wire */
+    bool v0;                        /* ... or version 0 (an RFC 6824 responder) */
     unsigned syns_to_initial;       /* SYNs A sent to B's first address, 10.0.0.2 */
 };
 
@@ -144,14 +145,15 @@ static enum tp_verdict damage_join(void *user, struct tcp_pair *p, int from, str
     (void)from;
     if (path_cut(x, p, seg))
         return TP_DROP;
-    if ((!x->corrupt_join_hmac && !x->c_flag) || seg == NULL ||
+    if ((!x->corrupt_join_hmac && !x->c_flag && !x->v0) || seg == NULL ||
         (seg->tcp.flags & (WIRE_TCP_SYN | WIRE_TCP_ACK)) != (WIRE_TCP_SYN | WIRE_TCP_ACK))
         return TP_PASS;
     for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
         const uint8_t *o = seg->opt.mptcp[i].data;
         bool join = x->corrupt_join_hmac && seg->opt.mptcp[i].len == 16 &&
                     (o[2] >> 4) == WIRE_MPTCP_MP_JOIN;
-        bool mpc = x->c_flag && seg->opt.mptcp[i].len == 12 && (o[2] >> 4) == WIRE_MPTCP_MP_CAPABLE;
+        bool mpc = (x->c_flag || x->v0) && seg->opt.mptcp[i].len == 12 &&
+                   (o[2] >> 4) == WIRE_MPTCP_MP_CAPABLE;
         if (join || mpc) {
             struct wire_segment_spec spec = {.src = {.addr = seg->ip.src, .port = seg->tcp.sport},
                                              .dst = {.addr = seg->ip.dst, .port = seg->tcp.dport},
@@ -164,8 +166,10 @@ static enum tp_verdict damage_join(void *user, struct tcp_pair *p, int from, str
             memcpy(copy, o, seg->opt.mptcp[i].len);
             if (join)
                 copy[4] ^= 0x01; /* the HMAC's first byte */
-            else
+            if (mpc && x->c_flag)
                 copy[3] |= WIRE_MPC_FLAG_C;
+            if (mpc && x->v0)
+                copy[2] &= 0xf0; /* subtype 0, version 0: same 12-byte layout as v1 */
             opt.mptcp[i].data = copy;
             spec.opt = &opt;
             tp_packet_rewrite(pkt, &spec);
@@ -183,7 +187,7 @@ static bool both_closed(struct tcp_pair *p, void *arg)
 }
 
 /* Give B a second address to announce; cut A's second path at this time (read at set-up). */
-static bool g_server_second, g_c_flag;
+static bool g_server_second, g_c_flag, g_v0;
 static uint64_t g_cut_second_at;
 
 static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
@@ -192,6 +196,7 @@ static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, s
     struct mx *x = calloc(1, sizeof(*x));
     x->server_second_addr = g_server_second;
     x->c_flag = g_c_flag;
+    x->v0 = g_v0;
     x->cut_second_at = g_cut_second_at;
     x->second_addr = second_addr;
     x->corrupt_join_hmac = corrupt;
@@ -380,6 +385,22 @@ static void test_c_flag_keeps_joins_off_the_initial_address(void **state)
     mx_free(x);
 }
 
+/* RFC 8684 3.1: a responder that answers with MP_CAPABLE version 0 (RFC 6824 only) is not
+ * MPTCP v1: the initiator falls back to plain TCP (its third ACK carries no MP_CAPABLE, so the
+ * responder falls back too) and the stream is whole both ways. */
+static void test_v0_responder_falls_back(void **state)
+{
+    (void)state;
+    g_v0 = true;
+    struct mx *x = mx_run(true, true, false, 1 << 20, 0);
+    g_v0 = false;
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPCapableFallbackSYNACK"), 1);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPCapableSYNACKRX"), 0);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPCapableFallbackACK"), 1);
+    assert_int_equal(x->data_with_dss[TP_A], 0); /* plain TCP from the first byte */
+    mx_free(x);
+}
+
 /* RFC 8684 3.3.6: the second path goes dark for good in mid-transfer. Its subflow stalls
  * (RTOs); what it held that was not DATA_ACKed is reinjected on the first subflow, and the
  * stream arrives whole and closes in order. */
@@ -454,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_join_bad_hmac_resets_subflow),
         cmocka_unit_test(test_add_addr_announce_and_join),
         cmocka_unit_test(test_c_flag_keeps_joins_off_the_initial_address),
+        cmocka_unit_test(test_v0_responder_falls_back),
         cmocka_unit_test(test_reinject_when_a_path_dies),
         cmocka_unit_test(test_abort_sends_fastclose),
     };
