@@ -36,6 +36,7 @@ struct mx {
     unsigned data_to_server_second; /* data segments A sent to it */
     bool c_flag;                    /* B's MP_CAPABLE SYN/ACK gets flag C set on the wire */
     bool v0;                        /* ... or version 0 (an RFC 6824 responder) */
+    bool v0_syn;                    /* A's SYN offers MP_CAPABLE version 0 (an RFC 6824 client) */
     unsigned syns_to_initial;       /* SYNs A sent to B's first address, 10.0.0.2 */
 };
 
@@ -134,6 +135,22 @@ static enum tp_verdict drop_some(void *user, struct tcp_pair *p, int from, struc
     if (from == TP_A && seg != NULL && seg->tcp.payload_len > 0 && x->drop_every > 0 &&
         ++x->sent_data_a % x->drop_every == 0)
         return TP_DROP;
+    if (x->v0_syn && seg != NULL && seg->tcp.flags == WIRE_TCP_SYN) {
+        /* RFC 6824's SYN: version 0, flags A=0 H=1 (HMAC-SHA1), the sender's 64-bit key. */
+        static const uint8_t v0[12] = {30, 12, 0x00, 0x01, 1, 2, 3, 4, 5, 6, 7, 8};
+        struct wire_segment_spec spec = {.src = {.addr = seg->ip.src, .port = seg->tcp.sport},
+                                         .dst = {.addr = seg->ip.dst, .port = seg->tcp.dport},
+                                         .seq = seg->tcp.seq,
+                                         .flags = seg->tcp.flags,
+                                         .window = seg->tcp.window};
+        struct wire_tcp_options opt = seg->opt;
+        for (unsigned i = 0; i < opt.mptcp_count; i++) {
+            opt.mptcp[i].data = v0;
+            opt.mptcp[i].len = sizeof(v0);
+        }
+        spec.opt = &opt;
+        tp_packet_rewrite(pkt, &spec);
+    }
     return TP_PASS;
 }
 
@@ -187,7 +204,7 @@ static bool both_closed(struct tcp_pair *p, void *arg)
 }
 
 /* Give B a second address to announce; cut A's second path at this time (read at set-up). */
-static bool g_server_second, g_c_flag, g_v0;
+static bool g_server_second, g_c_flag, g_v0, g_v0_syn;
 static uint64_t g_cut_second_at;
 
 static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, size_t bytes,
@@ -197,6 +214,7 @@ static struct mx *mx_run_opts(bool mptcp_client, bool mptcp_server, bool csum, s
     x->server_second_addr = g_server_second;
     x->c_flag = g_c_flag;
     x->v0 = g_v0;
+    x->v0_syn = g_v0_syn;
     x->cut_second_at = g_cut_second_at;
     x->second_addr = second_addr;
     x->corrupt_join_hmac = corrupt;
@@ -401,6 +419,21 @@ static void test_v0_responder_falls_back(void **state)
     mx_free(x);
 }
 
+/* RFC 8684 3.1: an RFC 6824 client's SYN (MP_CAPABLE version 0) gets a plain SYN/ACK from
+ * our listener, and the connection is plain TCP, whole both ways. */
+static void test_v0_client_gets_plain_tcp(void **state)
+{
+    (void)state;
+    g_v0_syn = true;
+    struct mx *x = mx_run(true, true, false, 1 << 20, 0);
+    g_v0_syn = false;
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPCapableSYNRX"), 0);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPCapableFallbackSYNACK"), 1);
+    assert_int_equal(x->data_with_dss[TP_A], 0);
+    assert_int_equal(x->data_with_dss[TP_B], 0);
+    mx_free(x);
+}
+
 /* RFC 8684 3.3.6: the second path goes dark for good in mid-transfer. Its subflow stalls
  * (RTOs); what it held that was not DATA_ACKed is reinjected on the first subflow, and the
  * stream arrives whole and closes in order. */
@@ -476,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_add_addr_announce_and_join),
         cmocka_unit_test(test_c_flag_keeps_joins_off_the_initial_address),
         cmocka_unit_test(test_v0_responder_falls_back),
+        cmocka_unit_test(test_v0_client_gets_plain_tcp),
         cmocka_unit_test(test_reinject_when_a_path_dies),
         cmocka_unit_test(test_abort_sends_fastclose),
     };
