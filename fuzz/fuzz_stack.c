@@ -8,6 +8,7 @@
 #include "stack_script.h"
 
 /* fuzz/CMakeLists.txt builds one source file per target: the interpreter comes along. */
+#include "stack_mptcp.c"
 #include "stack_script.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

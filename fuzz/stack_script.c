@@ -1,5 +1,6 @@
 /* The stack script interpreter (see stack_script.h for the input layout and the checks). */
 #include "stack_script.h"
+#include "stack_mptcp.h"
 
 #include "stack/stack_internal.h"
 #include "tcp/tcp_seq.h"
@@ -45,6 +46,7 @@
 #define SS_SUT_PORT 80
 #define SS_PEER_PORT 8080
 #define SS_IFINDEX 1
+#define SS_SECOND_ADDR 10 /* MPTCP runs: host h also has 10.0.0.(h + 10) or fd00::(h + 10) */
 
 #define SS_CHECK(cond, what)                                                                       \
     do {                                                                                           \
@@ -99,11 +101,12 @@ struct ss_world {
     size_t in_flight;
     uint64_t now, end_time, delay;
     bool ipv6, nodelay;
-    bool dirty;       /* a packet was injected: byte checks no longer apply */
-    bool no_drop;     /* setup and drain: the wire loses nothing */
-    bool lost;        /* the wire lost a packet at some point */
-    bool sut_reading; /* drain: the SUT's application also accepts and reads at once */
-    bool trace;       /* STACK_SCRIPT_TRACE set: print each op and the final state */
+    bool mptcp, mptcp_csum; /* SS_S_MPTCP, SS_S_MPTCP_CSUM */
+    bool dirty;             /* a packet was injected: byte checks no longer apply */
+    bool no_drop;           /* setup and drain: the wire loses nothing */
+    bool lost;              /* the wire lost a packet at some point */
+    bool sut_reading;       /* drain: the SUT's application also accepts and reads at once */
+    bool trace;             /* STACK_SCRIPT_TRACE set: print each op and the final state */
     uint8_t io[SS_IO_MAX];
     uint8_t pkt[WIRE_IPV6_HDR_LEN + 65536];
 };
@@ -243,7 +246,10 @@ static void ss_check_conn(const umptcp_stack *st, const umptcp_conn *c)
 {
     const struct tcp_sock *sk = c->sk;
     SS_CHECK(!c->dead, "dead connection outlived the stack call");
-    ss_check_sock(st, sk);
+    const char *mp_why = ss_mp_check(st, c);
+    SS_CHECK(mp_why == NULL, mp_why);
+    for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
+        ss_check_sock(st, ss_mp_sock(c, i));
     bool app_has_it = c->app_owned && !c->app_closed;
     if (!c->app_owned)
         SS_CHECK(c->listener != NULL, "connection owned by nobody");
@@ -252,7 +258,7 @@ static void ss_check_conn(const umptcp_stack *st, const umptcp_conn *c)
     /* A connection only the stack holds must have a timer that eventually ends it (or be
      * waiting in an accept queue, which the backlog bounds). */
     if (!app_has_it && !c->in_accept_queue)
-        SS_CHECK(tcp_sock_next_timeout(sk) != UMPTCP_TIME_NEVER,
+        SS_CHECK(ss_mp_next_timeout(c) != UMPTCP_TIME_NEVER,
                  "orphan connection without a timer lives forever");
 }
 
@@ -372,6 +378,12 @@ static void ss_let_go(struct ss_end *e)
     memset(e, 0, sizeof(*e));
 }
 
+static umptcp_conn_opts ss_opts(const struct ss_world *w)
+{
+    return (umptcp_conn_opts){
+        .nodelay = w->nodelay, .mptcp = w->mptcp, .mptcp_checksum = w->mptcp_csum};
+}
+
 static void ss_connect(struct ss_side *s, bool other_family)
 {
     struct ss_world *w = s->w;
@@ -381,7 +393,7 @@ static void ss_connect(struct ss_side *s, bool other_family)
     bool v6 = w->ipv6 != other_family;
     umptcp_sockaddr to = {.addr = v6 ? s->other->addr6 : s->other->addr4,
                           .port = s->is_sut ? SS_PEER_PORT : SS_SUT_PORT};
-    umptcp_conn_opts o = {.nodelay = w->nodelay};
+    umptcp_conn_opts o = ss_opts(w);
     umptcp_conn *c = NULL;
     int rc = umptcp_connect(s->st, &to, &o, w->now, &c);
     ss_check_rc(rc, 0);
@@ -580,28 +592,52 @@ static bool ss_run_until(struct ss_world *w, uint64_t until, unsigned budget)
 /* ---- injected packets ---------------------------------------------------------------------------
  */
 
-static const umptcp_conn *ss_find_conn(const umptcp_stack *st, const umptcp_sockaddr *local,
-                                       const umptcp_sockaddr *remote)
+/* A socket of the SUT an injected segment is for: a connection's one socket or one of its
+ * MPTCP subflows. */
+struct ss_target {
+    const umptcp_conn *c;
+    const struct tcp_sock *sk;
+};
+
+static bool ss_find_sock(const umptcp_stack *st, const umptcp_sockaddr *local,
+                         const umptcp_sockaddr *remote, struct ss_target *t)
 {
-    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next) {
-        const struct tcp_sock *sk = c->sk;
-        if (sk->local.port == local->port && sk->remote.port == remote->port &&
-            umptcp_addr_equal(&sk->local.addr, &local->addr) &&
-            umptcp_addr_equal(&sk->remote.addr, &remote->addr))
-            return c;
-    }
-    return NULL;
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
+        for (unsigned i = 0; i < ss_mp_nsocks(c); i++) {
+            const struct tcp_sock *sk = ss_mp_sock(c, i);
+            if (sk->local.port == local->port && sk->remote.port == remote->port &&
+                umptcp_addr_equal(&sk->local.addr, &local->addr) &&
+                umptcp_addr_equal(&sk->remote.addr, &remote->addr)) {
+                *t = (struct ss_target){c, sk};
+                return true;
+            }
+        }
+    return false;
 }
 
-static const umptcp_conn *ss_nth_conn(const umptcp_stack *st, uint8_t sel)
+/* The sel-th socket (cycling) of all connections and their subflows. */
+static bool ss_nth_sock(const umptcp_stack *st, uint8_t sel, struct ss_target *t)
 {
-    if (st->nconns == 0)
-        return NULL;
-    size_t k = sel % st->nconns;
-    const umptcp_conn *c = st->conns;
-    while (k-- > 0)
-        c = c->next;
-    return c;
+    size_t n = 0;
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
+        n += ss_mp_nsocks(c);
+    if (n == 0)
+        return false;
+    size_t k = sel % n;
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
+        for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
+            if (k-- == 0) {
+                *t = (struct ss_target){c, ss_mp_sock(c, i)};
+                return true;
+            }
+    return false;
+}
+
+/* The MPTCP connection (data level) sel picks, for an MP_JOIN SYN that has no socket yet. */
+static const struct mptcp_conn *ss_nth_mptcp(const umptcp_stack *st, uint8_t sel)
+{
+    struct ss_target t;
+    return ss_nth_sock(st, sel, &t) ? t.c->mp : NULL;
 }
 
 static void ss_add32(uint8_t *p, uint32_t base)
@@ -653,10 +689,11 @@ static void ss_inject_tcp(struct ss_world *w, struct ss_reader *r)
     r->n = 0;
 
     umptcp_sockaddr local, remote;
-    const umptcp_conn *c = NULL;
-    if ((mode & SS_M_SUBST) && (c = ss_nth_conn(s->st, sel)) != NULL) {
-        local = c->sk->local;
-        remote = c->sk->remote;
+    struct ss_target t = {NULL, NULL};
+    bool found = false;
+    if ((mode & SS_M_SUBST) && (found = ss_nth_sock(s->st, sel, &t))) {
+        local = t.sk->local;
+        remote = t.sk->remote;
         be16_put(tcp, remote.port);
         be16_put(tcp + 2, local.port);
     } else {
@@ -668,16 +705,19 @@ static void ss_inject_tcp(struct ss_world *w, struct ss_reader *r)
             remote.addr.bytes[v6 ? 15 : 3] = 3; /* a host that is nobody on the wire */
         remote.port = be16_get(tcp);
         local.port = be16_get(tcp + 2);
-        c = ss_find_conn(s->st, &local, &remote);
+        found = ss_find_sock(s->st, &local, &remote, &t);
     }
-    if (c != NULL) {
-        const struct tcp_sock *sk = c->sk;
+    if (found) {
+        const struct tcp_sock *sk = t.sk;
         if (mode & SS_M_REL_SEQ)
             ss_add32(tcp + 4, tcp_rcv_nxt(sk));
         if (mode & SS_M_REL_ACK)
             ss_add32(tcp + 8, sk->snd_una);
         ss_rebase_options(tcp, len, sk, mode, w->now);
     }
+    if (w->mptcp)
+        ss_mp_rebase_options(tcp, len, found ? t.c->mp : ss_nth_mptcp(s->st, sel), t.sk,
+                             !(mode & SS_M_BAD_CSUM));
     struct wire_ip_hdr ip = {.version = local.addr.family == UMPTCP_AF_INET6 ? 6 : 4,
                              .ttl = 64,
                              .proto = WIRE_IPPROTO_TCP,
@@ -764,8 +804,14 @@ static void ss_side_init(struct ss_world *w, struct ss_side *s, const umptcp_con
     s->addr6 = (umptcp_addr){.family = UMPTCP_AF_INET6, .bytes = {0xfd, [15] = host}};
     SS_CHECK(umptcp_stack_add_address(s->st, SS_IFINDEX, &s->addr4) == UMPTCP_OK, "address");
     SS_CHECK(umptcp_stack_add_address(s->st, SS_IFINDEX, &s->addr6) == UMPTCP_OK, "address");
+    if (w->mptcp) { /* a second address each: ADD_ADDR and joins */
+        umptcp_addr a4 = s->addr4, a6 = s->addr6;
+        a4.bytes[3] = a6.bytes[15] = (uint8_t)(host + SS_SECOND_ADDR);
+        SS_CHECK(umptcp_stack_add_address(s->st, SS_IFINDEX, w->ipv6 ? &a6 : &a4) == UMPTCP_OK,
+                 "address");
+    }
     umptcp_sockaddr any = {.port = s->is_sut ? SS_SUT_PORT : SS_PEER_PORT};
-    umptcp_conn_opts o = {.nodelay = w->nodelay};
+    umptcp_conn_opts o = ss_opts(w);
     SS_CHECK(umptcp_listen(s->st, &any, &o, &s->lis) == UMPTCP_OK, "listen");
 }
 
@@ -777,6 +823,8 @@ static void ss_setup(struct ss_world *w, struct ss_reader *r)
     w->delay = (uint64_t)(delay % 51) * SS_MS;
     w->ipv6 = (flags & SS_F_IPV6) != 0;
     w->nodelay = (flags & SS_F_NODELAY) != 0;
+    w->mptcp = (seed & SS_S_MPTCP) != 0;
+    w->mptcp_csum = (seed & SS_S_MPTCP_CSUM) != 0;
     umptcp_config cfg;
     ss_config(&cfg, flags, sizes);
     w->sut.other = &w->peer;
@@ -803,22 +851,29 @@ static void ss_trace_state(const struct ss_world *w, const char *what)
     fprintf(stderr, "%s\n", w->dirty ? " [dirty]" : "");
 }
 
+static void ss_trace_sock(const struct ss_side *s, const struct tcp_sock *sk, unsigned sub)
+{
+    fprintf(stderr,
+            "    %s%s %u->%u %s una+%u nxt+%u end+%u wnd %u rcv_nxt %u adv+%d rd %zu cap %zu "
+            "cwnd %u timers",
+            s->is_sut ? "sut " : "peer", sub > 0 ? " sub" : "", sk->local.port, sk->remote.port,
+            umptcp_conn_state_name(sk->state), sk->snd_una - sk->iss, sk->snd_nxt - sk->iss,
+            tcp_sock_data_end(sk) - sk->iss, sk->snd_wnd, tcp_rcv_nxt(sk) - sk->irs,
+            (int)(sk->rcv_adv - tcp_rcv_nxt(sk)), tcp_rcvbuf_readable(&sk->rcv),
+            tcp_rcvbuf_capacity(&sk->rcv), sk->cc.st.cwnd);
+    for (int i = 0; i < TCP_TIMER_COUNT; i++)
+        fprintf(stderr, " %lld",
+                sk->timer[i] ? (long long)(sk->timer[i] - s->w->now) / 1000000 : -1);
+    fprintf(stderr, "\n");
+}
+
 static void ss_trace_socks(const struct ss_side *s)
 {
     for (const umptcp_conn *c = s->st->conns; c != NULL; c = c->next) {
-        const struct tcp_sock *sk = c->sk;
-        fprintf(stderr,
-                "    %s %u->%u %s una+%u nxt+%u end+%u wnd %u rcv_nxt %u adv+%d rd %zu cap %zu "
-                "cwnd %u timers",
-                s->is_sut ? "sut " : "peer", sk->local.port, sk->remote.port,
-                umptcp_conn_state_name(sk->state), sk->snd_una - sk->iss, sk->snd_nxt - sk->iss,
-                tcp_sock_data_end(sk) - sk->iss, sk->snd_wnd, tcp_rcv_nxt(sk) - sk->irs,
-                (int)(sk->rcv_adv - tcp_rcv_nxt(sk)), tcp_rcvbuf_readable(&sk->rcv),
-                tcp_rcvbuf_capacity(&sk->rcv), sk->cc.st.cwnd);
-        for (int i = 0; i < TCP_TIMER_COUNT; i++)
-            fprintf(stderr, " %lld",
-                    sk->timer[i] ? (long long)(sk->timer[i] - s->w->now) / 1000000 : -1);
-        fprintf(stderr, "\n");
+        if (c->mp != NULL)
+            ss_mp_trace(c, s->w->now);
+        for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
+            ss_trace_sock(s, ss_mp_sock(c, i), i);
     }
 }
 

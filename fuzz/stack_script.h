@@ -12,7 +12,10 @@
  *   header, 4 bytes:
  *     [0] flags: SS_F_* below
  *     [1] one-way wire delay in ms (value % 51)
- *     [2] seed of both stacks' randomness
+ *     [2] seed of both stacks' randomness; also bit 7 (SS_S_MPTCP): both stacks listen and
+ *         connect with MPTCP, and each has a second address of the run's family
+ *         (10.0.0.h+10 / fd00::h+10), so the SUT announces it and the peer joins from its own;
+ *         bit 6 (SS_S_MPTCP_CSUM): both ask for DSS checksums
  *     [3] buffer sizes: bits 0-1 sndbuf (4 KiB << n), 2-3 rcvbuf (2 KiB << n),
  *         4-5 rcvbuf_max (rcvbuf << n), 6-7 max_ooo_ranges (1, 4, 16, 64)
  *   then records [op][len: 2 bytes big-endian][len bytes] (a short last record is cut), at
@@ -20,7 +23,17 @@
  *     INJECT_TCP [mode][sel][TCP header + options + payload]: an IP packet is built around the
  *         TCP bytes and given to the SUT; mode holds SS_M_* bits (4-tuple substitution,
  *         sequence numbers, ACK, SACK blocks and timestamps relative to the connection's own,
- *         checksum left as given). sel picks the SUT connection for SS_M_SUBST.
+ *         checksum left as given). sel picks the SUT socket for SS_M_SUBST: every connection's
+ *         socket, and in MPTCP runs every subflow of every connection, in turn.
+ *         In MPTCP runs the MPTCP options are made relative to the connection's real secrets
+ *         and sequence numbers (fuzz/stack_mptcp.c), so forged options get past the checks:
+ *         MP_CAPABLE keys are offsets from the peer's and the SUT's keys; an MP_JOIN SYN's
+ *         token is an offset from the SUT's token (of the connection sel picks when no socket
+ *         has the 4-tuple), a third ACK's HMAC is XORed with the right one; DSS DATA_ACK is an
+ *         offset from the data level's SND.UNA, DSN from its RCV.NXT, SSN from the subflow's
+ *         RCV.NXT, and the checksum is XORed with the right one unless SS_M_BAD_CSUM; an
+ *         ADD_ADDR HMAC is XORed with the right one; MP_FAIL's DSN is an offset from SND.UNA,
+ *         MP_FASTCLOSE's key from the SUT's key. Zero offsets give the real values.
  *     INJECT_IP [mode][IP packet]: raw; mode bit 0 repairs the IPv4 header and TCP checksums,
  *         bit 1 rewrites the addresses to peer -> SUT.
  *     ADVANCE [ms: 2 bytes]: lets time pass (default 1 ms).
@@ -35,7 +48,16 @@
  * SND.UNA <= SND.NXT and the in-flight span fits the send buffer; out-of-order ranges and
  * receive buffer within their configured bounds; after on_timeout(now) no timer is due at
  * <= now; every packet a stack sends parses with correct checksums and comes from one of its
- * addresses; API return values are in range. While no packet was injected, every byte an
+ * addresses; API return values are in range. For MPTCP connections also: at most
+ * MPTCP_MAX_SUBFLOWS subflows, the first one the connection's socket, each checked as above;
+ * the data level's SND.UNA <= SND.NXT within the send buffer, its receive buffer and
+ * out-of-order ranges within rcvbuf_max and max_ooo_ranges, receive mappings within their
+ * bound, remembered addresses within MPTCP_MAX_ADDRS; fallback exactly when a reason is set,
+ * and then at most one open subflow; a connection nobody holds has a timer (of a subflow or
+ * of the data level). An injected segment (any option, MPTCP or not) may legitimately fail a
+ * connection (reset, MP_FASTCLOSE, MP_TCPRST on its last subflow) or make it fall back, and
+ * the byte checks stop once one was injected; liveness below still holds for pairs that did
+ * not fail. While no packet was injected, every byte an
  * application reads is the byte the other one wrote at that offset, and at the end both
  * applications accept and read everything until both directions of every pair of connections
  * that did not fail are delivered (liveness, at most 10 virtual minutes; 5 s when the wire
@@ -60,6 +82,10 @@
 #define SS_F_NODELAY 0x20 /* no Nagle on either side */
 #define SS_F_RENO 0x40    /* reno instead of cubic */
 #define SS_F_SMALL_MSS 0x80
+
+/* Header byte 2 (the seed) bits. */
+#define SS_S_MPTCP 0x80
+#define SS_S_MPTCP_CSUM 0x40
 
 enum ss_op {
     SS_OP_INJECT_TCP,

@@ -1,0 +1,31 @@
+/* The MPTCP part of the stack script interpreter (fuzz/stack_script.c): making the MPTCP
+ * options of an injected segment relative to a connection's real keys, tokens and data
+ * sequence numbers, and the invariants of MPTCP connections. See stack_script.h. */
+#ifndef UMPTCP_FUZZ_STACK_MPTCP_H
+#define UMPTCP_FUZZ_STACK_MPTCP_H
+
+#include "stack/stack_internal.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The socket of a connection's i-th subflow (its one socket for plain TCP), and how many. */
+unsigned ss_mp_nsocks(const umptcp_conn *c);
+const struct tcp_sock *ss_mp_sock(const umptcp_conn *c, unsigned i);
+/* The earliest timer of the connection: of any of its sockets, or of its data level. */
+uint64_t ss_mp_next_timeout(const umptcp_conn *c);
+
+/* Rebases every MPTCP option in the TCP header tcp[0, len) (payload after the header) on the
+ * MPTCP connection mc (NULL: nothing to do), arriving on its subflow socket sk (NULL: a new
+ * subflow, e.g. an MP_JOIN SYN). src/dst are the segment's addresses (for the ADD_ADDR HMAC);
+ * csum_ok: give a DSS that carries a checksum the correct one (XORed with the given one). */
+void ss_mp_rebase_options(uint8_t *tcp, size_t len, const struct mptcp_conn *mc,
+                          const struct tcp_sock *sk, bool csum_ok);
+
+/* Prints the data level's state (STACK_SCRIPT_TRACE). */
+void ss_mp_trace(const umptcp_conn *c, uint64_t now);
+
+/* NULL when the MPTCP connection's invariants hold, else what is wrong. */
+const char *ss_mp_check(const umptcp_stack *st, const umptcp_conn *c);
+
+#endif
