@@ -604,6 +604,10 @@ static int conn_close_mptcp(umptcp_conn *c, uint64_t now)
         conn_mark_dead(c);
         return UMPTCP_OK;
     }
+    /* As for plain TCP: once nobody holds the connection, a subflow waiting in FIN_WAIT_2 for
+     * a peer that never closes is given up after time_wait_ns, so the connection ends. */
+    for (unsigned i = 0; i < conn_nsocks(c); i++)
+        tcp_sock_orphan(conn_sock(c, i), now);
     return mptcp_conn_shutdown(c->mp, now);
 }
 

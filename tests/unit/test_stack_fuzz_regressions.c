@@ -80,6 +80,24 @@ static void test_ack_war(void **state)
     stack_script_run(ack_war, sizeof(ack_war));
 }
 
+/* MPTCP: the stack connects (two addresses each side, so three joins follow) and the
+ * application closes at once; the DATA_FIN is acknowledged, every subflow waits in FIN_WAIT_2
+ * and the peer's application never closes. Closing did not orphan the subflows (only a plain
+ * TCP socket was), so none had the time_wait_ns limit: the connection nobody held lived
+ * forever without a timer. Fixed by orphaning every subflow on umptcp_conn_close. */
+static const uint8_t mptcp_close_orphans_subflows[] = {
+    0x08, 0x05, 0x81, 0x15,                   /* header: no connection, no timestamps, MPTCP */
+    0x03, 0x00, 0x04, 0x06, 0x00, 0x00, 0x00, /* stack: connect to the peer */
+    0x02, 0x00, 0x02, 0x00, 0x64,             /* 100 ms pass: established, joins done */
+    0x03, 0x00, 0x04, 0x03, 0x00, 0x00, 0x00, /* stack: close */
+};
+
+static void test_mptcp_close_orphans_subflows(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_close_orphans_subflows, sizeof(mptcp_close_orphans_subflows));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -87,6 +105,7 @@ int main(void)
         cmocka_unit_test(test_connected_after_close),
         cmocka_unit_test(test_half_close_then_data),
         cmocka_unit_test(test_ack_war),
+        cmocka_unit_test(test_mptcp_close_orphans_subflows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
