@@ -31,6 +31,14 @@ const struct tcp_sock *ss_mp_sock(const umptcp_conn *c, unsigned i)
     return c->mp != NULL ? c->mp->sub[i]->sk : c->sk;
 }
 
+bool ss_mp_all_closed(const umptcp_conn *c)
+{
+    for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
+        if (ss_mp_sock(c, i)->state != UMPTCP_STATE_CLOSED)
+            return false;
+    return true;
+}
+
 uint64_t ss_mp_next_timeout(const umptcp_conn *c)
 {
     uint64_t t = c->mp != NULL ? mptcp_conn_next_timeout(c->mp) : UMPTCP_TIME_NEVER;

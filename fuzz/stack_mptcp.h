@@ -12,6 +12,9 @@
 /* The socket of a connection's i-th subflow (its one socket for plain TCP), and how many. */
 unsigned ss_mp_nsocks(const umptcp_conn *c);
 const struct tcp_sock *ss_mp_sock(const umptcp_conn *c, unsigned i);
+/* True when every socket of the connection is CLOSED (an MPTCP connection lives on while
+ * one of its subflows does, even when the first one closed). */
+bool ss_mp_all_closed(const umptcp_conn *c);
 /* The earliest timer of the connection: of any of its sockets, or of its data level. */
 uint64_t ss_mp_next_timeout(const umptcp_conn *c);
 

@@ -244,7 +244,6 @@ static void ss_check_sock(const umptcp_stack *st, const struct tcp_sock *sk)
 
 static void ss_check_conn(const umptcp_stack *st, const umptcp_conn *c)
 {
-    const struct tcp_sock *sk = c->sk;
     SS_CHECK(!c->dead, "dead connection outlived the stack call");
     const char *mp_why = ss_mp_check(st, c);
     SS_CHECK(mp_why == NULL, mp_why);
@@ -253,8 +252,7 @@ static void ss_check_conn(const umptcp_stack *st, const umptcp_conn *c)
     bool app_has_it = c->app_owned && !c->app_closed;
     if (!c->app_owned)
         SS_CHECK(c->listener != NULL, "connection owned by nobody");
-    SS_CHECK(app_has_it || sk->state != UMPTCP_STATE_CLOSED,
-             "CLOSED connection nobody holds was not freed");
+    SS_CHECK(app_has_it || !ss_mp_all_closed(c), "CLOSED connection nobody holds was not freed");
     /* A connection only the stack holds must have a timer that eventually ends it (or be
      * waiting in an accept queue, which the backlog bounds). */
     if (!app_has_it && !c->in_accept_queue)
