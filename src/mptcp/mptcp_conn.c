@@ -802,7 +802,10 @@ bool mptcp_conn_join_ready(const struct mptcp_conn *mc)
 
 bool mptcp_conn_join_ready_passive(const struct mptcp_conn *mc)
 {
-    return !mc->fallback && !mc->closed && mc->remote_key_known;
+    /* Nor do we take new subflows once our DATA_FIN is mapped (as Linux refuses joins once
+     * its connection left ESTABLISHED): the subflows open then were shut down by it, and one
+     * joining later would stay open with nothing to send, without a timer. */
+    return !mc->fallback && !mc->closed && mc->remote_key_known && !mc->fin_mapped;
 }
 
 void mptcp_conn_subflow_failed(struct mptcp_conn *mc, struct mptcp_subflow *sf, uint64_t now)

@@ -98,6 +98,22 @@ static void test_mptcp_close_orphans_subflows(void **state)
     stack_script_run(mptcp_close_orphans_subflows, sizeof(mptcp_close_orphans_subflows));
 }
 
+/* MPTCP: the application closes the accepted connection 15 ms after the handshake, before the
+ * peer's joins arrive. The DATA_FIN went out and was acknowledged on the first subflow; the
+ * stack still accepted the joins, which then stayed ESTABLISHED with nothing to send and no
+ * timer once the first subflow had closed: the connection nobody held lived forever. Fixed
+ * by refusing joins once our DATA_FIN is mapped (as the active side already did). */
+static const uint8_t mptcp_join_after_data_fin[] = {
+    0x09, 0x05, 0x81, 0x15,                   /* header: established, no timestamps, MPTCP */
+    0x03, 0x00, 0x04, 0x03, 0x00, 0x00, 0x00, /* stack: close */
+};
+
+static void test_mptcp_join_after_data_fin(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_join_after_data_fin, sizeof(mptcp_join_after_data_fin));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -106,6 +122,7 @@ int main(void)
         cmocka_unit_test(test_half_close_then_data),
         cmocka_unit_test(test_ack_war),
         cmocka_unit_test(test_mptcp_close_orphans_subflows),
+        cmocka_unit_test(test_mptcp_join_after_data_fin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
