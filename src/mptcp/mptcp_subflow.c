@@ -192,7 +192,8 @@ static bool mptcp_sf_input_dss(struct mptcp_subflow *sf, const struct wire_segme
     struct tcp_sock *sk = sf->sk;
     if (!mc->peer_sent_dss) {
         mc->peer_sent_dss = true;
-        if (mc->initiator && mc->ops->join_ready != NULL)
+        /* Not when the application closed before this first DSS: the DATA_FIN is mapped. */
+        if (mc->initiator && mc->ops->join_ready != NULL && mptcp_conn_join_ready(mc))
             mc->ops->join_ready(mc, now);
     }
     if (d->has_map && d->dll == 0)

@@ -114,6 +114,24 @@ static void test_mptcp_join_after_data_fin(void **state)
     stack_script_run(mptcp_join_after_data_fin, sizeof(mptcp_join_after_data_fin));
 }
 
+/* MPTCP: the peer's application closes right after the handshake (its DATA_FIN is mapped at
+ * once) while the stack writes 5000 bytes. The first DSS from the stack then told the peer it
+ * may join, and it opened its joins although it had closed; they were never orphaned, so
+ * they waited in FIN_WAIT_2 forever without a timer. Fixed by opening no joins once the
+ * DATA_FIN is mapped on that path too (mptcp_conn_join_ready). */
+static const uint8_t mptcp_no_join_after_close[] = {
+    0x09, 0x05, 0x81, 0x15,                   /* header: established, no timestamps, MPTCP */
+    0x04, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00, /* peer: close */
+    0x03, 0x00, 0x04, 0x00, 0x00, 0x13, 0x88, /* stack: write 5000 bytes */
+    0x02, 0x00, 0x02, 0x00, 0xc8,             /* 200 ms pass */
+};
+
+static void test_mptcp_no_join_after_close(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_no_join_after_close, sizeof(mptcp_no_join_after_close));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_ack_war),
         cmocka_unit_test(test_mptcp_close_orphans_subflows),
         cmocka_unit_test(test_mptcp_join_after_data_fin),
+        cmocka_unit_test(test_mptcp_no_join_after_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
