@@ -299,4 +299,72 @@ const char *ss_mp_check(const umptcp_stack *st, const umptcp_conn *c)
     return why;
 }
 
+bool ss_find_sock(const umptcp_stack *st, const umptcp_sockaddr *local,
+                  const umptcp_sockaddr *remote, struct ss_target *t)
+{
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
+        for (unsigned i = 0; i < ss_mp_nsocks(c); i++) {
+            const struct tcp_sock *sk = ss_mp_sock(c, i);
+            if (sk->local.port == local->port && sk->remote.port == remote->port &&
+                umptcp_addr_equal(&sk->local.addr, &local->addr) &&
+                umptcp_addr_equal(&sk->remote.addr, &remote->addr)) {
+                *t = (struct ss_target){c, sk};
+                return true;
+            }
+        }
+    return false;
+}
+
+/* The sel-th socket (cycling) of all connections and their subflows. */
+bool ss_nth_sock(const umptcp_stack *st, uint8_t sel, struct ss_target *t)
+{
+    size_t n = 0;
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
+        n += ss_mp_nsocks(c);
+    if (n == 0)
+        return false;
+    size_t k = sel % n;
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
+        for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
+            if (k-- == 0) {
+                *t = (struct ss_target){c, ss_mp_sock(c, i)};
+                return true;
+            }
+    return false;
+}
+
+/* The MPTCP connection (data level) sel picks, for an MP_JOIN SYN that has
+ * no socket yet. */
+const struct mptcp_conn *ss_nth_mptcp(const umptcp_stack *st, uint8_t sel)
+{
+    struct ss_target t;
+    return ss_nth_sock(st, sel, &t) ? t.c->mp : NULL;
+}
+
+static void ss_trace_sock(const char *who, const struct tcp_sock *sk, unsigned sub, uint64_t now)
+{
+    fprintf(stderr,
+            "    %s%s %u->%u %s una+%u nxt+%u end+%u wnd %u rcv_nxt %u "
+            "adv+%d rd %zu cap %zu "
+            "cwnd %u timers",
+            who, sub > 0 ? " sub" : "", sk->local.port, sk->remote.port,
+            umptcp_conn_state_name(sk->state), sk->snd_una - sk->iss, sk->snd_nxt - sk->iss,
+            tcp_sock_data_end(sk) - sk->iss, sk->snd_wnd, tcp_rcv_nxt(sk) - sk->irs,
+            (int)(sk->rcv_adv - tcp_rcv_nxt(sk)), tcp_rcvbuf_readable(&sk->rcv),
+            tcp_rcvbuf_capacity(&sk->rcv), sk->cc.st.cwnd);
+    for (int i = 0; i < TCP_TIMER_COUNT; i++)
+        fprintf(stderr, " %lld", sk->timer[i] ? (long long)(sk->timer[i] - now) / 1000000 : -1);
+    fprintf(stderr, "\n");
+}
+
+void ss_mp_trace_socks(const umptcp_stack *st, const char *who, uint64_t now)
+{
+    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next) {
+        if (c->mp != NULL)
+            ss_mp_trace(c, now);
+        for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
+            ss_trace_sock(who, ss_mp_sock(c, i), i, now);
+    }
+}
+
 SS_MP_NO_COVERAGE_END

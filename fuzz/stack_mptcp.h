@@ -6,6 +6,7 @@
 
 #include "stack/stack_internal.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,23 @@ void ss_mp_rebase_options(uint8_t *tcp, size_t len, const struct mptcp_conn *mc,
 
 /* Prints the data level's state (STACK_SCRIPT_TRACE). */
 void ss_mp_trace(const umptcp_conn *c, uint64_t now);
+
+/* Prints every socket of every connection of st (and the data level of MPTCP ones). */
+void ss_mp_trace_socks(const umptcp_stack *st, const char *who, uint64_t now);
+
+/* A socket of the SUT an injected segment is for: a connection's one socket or one of its
+ * MPTCP subflows. */
+struct ss_target {
+    const umptcp_conn *c;
+    const struct tcp_sock *sk;
+};
+/* The socket with this 4-tuple. */
+bool ss_find_sock(const umptcp_stack *st, const umptcp_sockaddr *local,
+                  const umptcp_sockaddr *remote, struct ss_target *t);
+/* The sel-th socket (cycling) of all connections and their subflows. */
+bool ss_nth_sock(const umptcp_stack *st, uint8_t sel, struct ss_target *t);
+/* The MPTCP connection (data level) sel picks, for an MP_JOIN SYN that has no socket yet. */
+const struct mptcp_conn *ss_nth_mptcp(const umptcp_stack *st, uint8_t sel);
 
 /* NULL when the MPTCP connection's invariants hold, else what is wrong. */
 const char *ss_mp_check(const umptcp_stack *st, const umptcp_conn *c);

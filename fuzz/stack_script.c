@@ -590,54 +590,6 @@ static bool ss_run_until(struct ss_world *w, uint64_t until, unsigned budget)
 /* ---- injected packets ---------------------------------------------------------------------------
  */
 
-/* A socket of the SUT an injected segment is for: a connection's one socket or one of its
- * MPTCP subflows. */
-struct ss_target {
-    const umptcp_conn *c;
-    const struct tcp_sock *sk;
-};
-
-static bool ss_find_sock(const umptcp_stack *st, const umptcp_sockaddr *local,
-                         const umptcp_sockaddr *remote, struct ss_target *t)
-{
-    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
-        for (unsigned i = 0; i < ss_mp_nsocks(c); i++) {
-            const struct tcp_sock *sk = ss_mp_sock(c, i);
-            if (sk->local.port == local->port && sk->remote.port == remote->port &&
-                umptcp_addr_equal(&sk->local.addr, &local->addr) &&
-                umptcp_addr_equal(&sk->remote.addr, &remote->addr)) {
-                *t = (struct ss_target){c, sk};
-                return true;
-            }
-        }
-    return false;
-}
-
-/* The sel-th socket (cycling) of all connections and their subflows. */
-static bool ss_nth_sock(const umptcp_stack *st, uint8_t sel, struct ss_target *t)
-{
-    size_t n = 0;
-    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
-        n += ss_mp_nsocks(c);
-    if (n == 0)
-        return false;
-    size_t k = sel % n;
-    for (const umptcp_conn *c = st->conns; c != NULL; c = c->next)
-        for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
-            if (k-- == 0) {
-                *t = (struct ss_target){c, ss_mp_sock(c, i)};
-                return true;
-            }
-    return false;
-}
-
-/* The MPTCP connection (data level) sel picks, for an MP_JOIN SYN that has no socket yet. */
-static const struct mptcp_conn *ss_nth_mptcp(const umptcp_stack *st, uint8_t sel)
-{
-    struct ss_target t;
-    return ss_nth_sock(st, sel, &t) ? t.c->mp : NULL;
-}
-
 static void ss_add32(uint8_t *p, uint32_t base)
 {
     be32_put(p, be32_get(p) + base);
@@ -849,30 +801,9 @@ static void ss_trace_state(const struct ss_world *w, const char *what)
     fprintf(stderr, "%s\n", w->dirty ? " [dirty]" : "");
 }
 
-static void ss_trace_sock(const struct ss_side *s, const struct tcp_sock *sk, unsigned sub)
-{
-    fprintf(stderr,
-            "    %s%s %u->%u %s una+%u nxt+%u end+%u wnd %u rcv_nxt %u adv+%d rd %zu cap %zu "
-            "cwnd %u timers",
-            s->is_sut ? "sut " : "peer", sub > 0 ? " sub" : "", sk->local.port, sk->remote.port,
-            umptcp_conn_state_name(sk->state), sk->snd_una - sk->iss, sk->snd_nxt - sk->iss,
-            tcp_sock_data_end(sk) - sk->iss, sk->snd_wnd, tcp_rcv_nxt(sk) - sk->irs,
-            (int)(sk->rcv_adv - tcp_rcv_nxt(sk)), tcp_rcvbuf_readable(&sk->rcv),
-            tcp_rcvbuf_capacity(&sk->rcv), sk->cc.st.cwnd);
-    for (int i = 0; i < TCP_TIMER_COUNT; i++)
-        fprintf(stderr, " %lld",
-                sk->timer[i] ? (long long)(sk->timer[i] - s->w->now) / 1000000 : -1);
-    fprintf(stderr, "\n");
-}
-
 static void ss_trace_socks(const struct ss_side *s)
 {
-    for (const umptcp_conn *c = s->st->conns; c != NULL; c = c->next) {
-        if (c->mp != NULL)
-            ss_mp_trace(c, s->w->now);
-        for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
-            ss_trace_sock(s, ss_mp_sock(c, i), i);
-    }
+    ss_mp_trace_socks(s->st, s->is_sut ? "sut " : "peer", s->w->now);
 }
 
 static void ss_trace_counters(const struct ss_side *s)
