@@ -7,6 +7,7 @@
 #include "tcp/tcp_seq.h"
 #include "util/bytes.h"
 #include "wire/mptcp_opt.h"
+#include "wire/segment.h"
 #include "wire/tcp.h"
 #include "wire/tcp_opt.h"
 
@@ -365,6 +366,26 @@ void ss_mp_trace_socks(const umptcp_stack *st, const char *who, uint64_t now)
         for (unsigned i = 0; i < ss_mp_nsocks(c); i++)
             ss_trace_sock(who, ss_mp_sock(c, i), i, now);
     }
+}
+
+void ss_mp_trace_pkt(const char *dir, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    struct wire_segment seg;
+    if (wire_segment_parse(pkt, len, &seg) != UMPTCP_OK)
+        return;
+    const struct wire_tcp_hdr *h = &seg.tcp;
+    fprintf(stderr, "  pkt %llu.%03llu %s %u->%u flags %02x seq %u ack %u len %zu win %u",
+            (unsigned long long)(now / 1000000000ull) % 10000,
+            (unsigned long long)(now / 1000000ull) % 1000, dir, h->sport, h->dport, h->flags,
+            h->seq, h->ack, h->payload_len, h->window);
+    for (unsigned i = 0; i < seg.opt.mptcp_count; i++) {
+        struct wire_mptcp_opt o;
+        char line[WIRE_MPTCP_FORMAT_MAX];
+        if (wire_mptcp_parse(seg.opt.mptcp[i].data, seg.opt.mptcp[i].len, &o) > 0 &&
+            wire_mptcp_format(&o, line, sizeof(line)) > 0)
+            fprintf(stderr, " | %s", line);
+    }
+    fprintf(stderr, "\n");
 }
 
 SS_MP_NO_COVERAGE_END

@@ -32,6 +32,9 @@ void ss_mp_trace(const umptcp_conn *c, uint64_t now);
 /* Prints every socket of every connection of st (and the data level of MPTCP ones). */
 void ss_mp_trace_socks(const umptcp_stack *st, const char *who, uint64_t now);
 
+/* Prints one packet (STACK_SCRIPT_TRACE=2): ports, flags, numbers and MPTCP options. */
+void ss_mp_trace_pkt(const char *dir, const uint8_t *pkt, size_t len, uint64_t now);
+
 /* A socket of the SUT an injected segment is for: a connection's one socket or one of its
  * MPTCP subflows. */
 struct ss_target {

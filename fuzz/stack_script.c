@@ -107,6 +107,7 @@ struct ss_world {
     bool lost;              /* the wire lost a packet at some point */
     bool sut_reading;       /* drain: the SUT's application also accepts and reads at once */
     bool trace;             /* STACK_SCRIPT_TRACE set: print each op and the final state */
+    bool trace_pkts;        /* STACK_SCRIPT_TRACE=2: and every packet delivered */
     uint8_t io[SS_IO_MAX];
     uint8_t pkt[WIRE_IPV6_HDR_LEN + 65536];
 };
@@ -546,6 +547,8 @@ static void ss_deliver_one(struct ss_world *w)
     if (w->head == NULL)
         w->tail = NULL;
     w->in_flight--;
+    if (w->trace_pkts)
+        ss_mp_trace_pkt(p->to->is_sut ? "->sut " : "->peer", p->data, p->len, w->now);
     int rc = umptcp_stack_input(p->to->st, SS_IFINDEX, p->data, p->len, w->now);
     ss_check_rc(rc, 0);
     ss_check_stack(p->to);
@@ -959,7 +962,9 @@ void stack_script_run(const uint8_t *data, size_t size)
     struct ss_world *w = calloc(1, sizeof(*w));
     SS_CHECK(w != NULL, "out of memory");
     struct ss_reader r = {.p = data, .n = size};
-    w->trace = getenv("STACK_SCRIPT_TRACE") != NULL;
+    const char *trace = getenv("STACK_SCRIPT_TRACE");
+    w->trace = trace != NULL;
+    w->trace_pkts = trace != NULL && strcmp(trace, "2") == 0;
     ss_setup(w, &r);
     if (w->trace)
         ss_trace_state(w, "setup");

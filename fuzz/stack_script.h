@@ -63,7 +63,7 @@
  * that did not fail are delivered (liveness, at most 10 virtual minutes; 5 s when the wire
  * never lost a packet, since then no data may wait for a timer). Under the sanitizers, also no
  * memory error, UB or leak. STACK_SCRIPT_TRACE=1 in the environment prints each op, the
- * sockets' state and the counters. */
+ * sockets' state and the counters; STACK_SCRIPT_TRACE=2 also every packet delivered. */
 #ifndef UMPTCP_FUZZ_STACK_SCRIPT_H
 #define UMPTCP_FUZZ_STACK_SCRIPT_H
 
