@@ -386,6 +386,12 @@ static bool tcp_out_window_update_due(struct tcp_sock *sk)
 {
     uint32_t rcv_nxt = tcp_rcv_nxt(sk);
     size_t win = tcp_out_rcv_window(sk);
+    /* Only what the window field can say: a window beyond 65535 << rcv_wscale (an MPTCP
+     * subflow offers the connection's shared window, which its scale may not reach) can never
+     * be announced, and counting it would make every segment that arrives due an update. */
+    size_t max_win = (size_t)65535 << sk->rcv_wscale;
+    if (win > max_win)
+        win = max_win;
     uint32_t edge = rcv_nxt + (uint32_t)win;
     if (!tcp_seq_gt(edge, sk->rcv_adv))
         return false;

@@ -132,6 +132,20 @@ static void test_mptcp_no_join_after_close(void **state)
     stack_script_run(mptcp_no_join_after_close, sizeof(mptcp_no_join_after_close));
 }
 
+/* MPTCP without window scaling and a 128 KiB rcvbuf_max: a subflow offers the shared
+ * window (128 KiB) but its window field says at most 65535, so the receiver SWS test saw the
+ * unannounceable rest as a gain on every segment and answered every ACK with an ACK, on every
+ * subflow, forever. Fixed by counting only the window the field can carry. */
+static const uint8_t mptcp_no_wscale_ack_war[] = {
+    0x11, 0x05, 0x80, 0x3c, /* header: established, no window scaling, MPTCP, 16K << 3 */
+};
+
+static void test_mptcp_no_wscale_ack_war(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_no_wscale_ack_war, sizeof(mptcp_no_wscale_ack_war));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_close_orphans_subflows),
         cmocka_unit_test(test_mptcp_join_after_data_fin),
         cmocka_unit_test(test_mptcp_no_join_after_close),
+        cmocka_unit_test(test_mptcp_no_wscale_ack_war),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
