@@ -138,6 +138,8 @@ static struct tcp_sock *conn_join_sock(umptcp_conn *c, const umptcp_sockaddr *lo
         return NULL;
     }
     mptcp_conn_set_subflow_sock(sf, sk);
+    if (c->app_closed) /* like the subflows umptcp_conn_close orphaned */
+        tcp_sock_orphan(sk, now);
     *sf_out = sf;
     return sk;
 }

@@ -146,6 +146,23 @@ static void test_mptcp_no_wscale_ack_war(void **state)
     stack_script_run(mptcp_no_wscale_ack_war, sizeof(mptcp_no_wscale_ack_war));
 }
 
+/* MPTCP: the application writes 16000 bytes into a 4 KiB send buffer and closes while the
+ * peer's join SYNs are on the wire; with data still unsent the DATA_FIN is not mapped yet, so
+ * the joins are accepted, but their sockets, made after the close, were not orphaned: once
+ * the DATA_FIN was acknowledged they waited in FIN_WAIT_2 forever without a timer. Fixed by
+ * orphaning a join's socket when the application has already closed the connection. */
+static const uint8_t mptcp_join_during_close[] = {
+    0x09, 0x05, 0x81, 0x00,                   /* header: established, MPTCP, small buffers */
+    0x03, 0x00, 0x04, 0x00, 0x00, 0x3e, 0x80, /* stack: write 16000 bytes */
+    0x03, 0x00, 0x04, 0x03, 0x00, 0x00, 0x00, /* stack: close */
+};
+
+static void test_mptcp_join_during_close(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_join_during_close, sizeof(mptcp_join_during_close));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_join_after_data_fin),
         cmocka_unit_test(test_mptcp_no_join_after_close),
         cmocka_unit_test(test_mptcp_no_wscale_ack_war),
+        cmocka_unit_test(test_mptcp_join_during_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
