@@ -5,6 +5,7 @@
 #include "mptcp/mptcp_conn.h"
 #include "mptcp/mptcp_dsn.h"
 #include "tcp/tcp_seq.h"
+#include "umptcp/pm.h"
 #include "util/bytes.h"
 #include "wire/mptcp_opt.h"
 #include "wire/segment.h"
@@ -386,6 +387,27 @@ void ss_mp_trace_pkt(const char *dir, const uint8_t *pkt, size_t len, uint64_t n
             fprintf(stderr, " | %s", line);
     }
     fprintf(stderr, "\n");
+}
+
+const char *ss_mp_path_event(umptcp_stack *st, int ifindex, struct ss_mp_path *p, uint8_t ev)
+{
+    if ((ev & 1) && p->removed) {
+        if (umptcp_stack_add_address(st, ifindex, &p->addr) != UMPTCP_OK)
+            return "adding the second address back failed";
+        p->removed = false;
+        if (p->backup && umptcp_stack_set_backup(st, &p->addr, true) != UMPTCP_OK)
+            return "marking the second address backup failed";
+    } else if (ev & 1) {
+        if (umptcp_stack_remove_address(st, &p->addr) != UMPTCP_OK)
+            return "removing the second address failed";
+        p->removed = true;
+    }
+    if ((ev & 2) && !p->removed) {
+        p->backup = !p->backup;
+        if (umptcp_stack_set_backup(st, &p->addr, p->backup) != UMPTCP_OK)
+            return "changing the second address's backup flag failed";
+    }
+    return NULL;
 }
 
 SS_MP_NO_COVERAGE_END

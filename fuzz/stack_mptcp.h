@@ -32,6 +32,15 @@ void ss_mp_trace(const umptcp_conn *c, uint64_t now);
 /* Prints every socket of every connection of st (and the data level of MPTCP ones). */
 void ss_mp_trace_socks(const umptcp_stack *st, const char *who, uint64_t now);
 
+/* A stack's second address in MPTCP runs, which path events take away and give back. */
+struct ss_mp_path {
+    umptcp_addr addr;
+    bool removed, backup;
+};
+/* Path event bits ev on st's second address: bit 0 removes it (or adds it back), bit 1 flips
+ * its backup flag. NULL, or what went wrong. */
+const char *ss_mp_path_event(umptcp_stack *st, int ifindex, struct ss_mp_path *p, uint8_t ev);
+
 /* Prints one packet (STACK_SCRIPT_TRACE=2): ports, flags, numbers and MPTCP options. */
 void ss_mp_trace_pkt(const char *dir, const uint8_t *pkt, size_t len, uint64_t now);
 

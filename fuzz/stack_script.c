@@ -86,6 +86,7 @@ struct ss_side {
     umptcp_listener *lis;
     struct ss_end ends[SS_MAX_ENDS];
     umptcp_addr addr4, addr6;
+    struct ss_mp_path path; /* MPTCP runs: the second address */
     uint64_t rng;
     uint64_t counters[MIB_COUNT];
     uint8_t drop_mask; /* of the packets this side sends */
@@ -760,7 +761,8 @@ static void ss_side_init(struct ss_world *w, struct ss_side *s, const umptcp_con
     if (w->mptcp) { /* a second address each: ADD_ADDR and joins */
         umptcp_addr a4 = s->addr4, a6 = s->addr6;
         a4.bytes[3] = a6.bytes[15] = (uint8_t)(host + SS_SECOND_ADDR);
-        SS_CHECK(umptcp_stack_add_address(s->st, SS_IFINDEX, w->ipv6 ? &a6 : &a4) == UMPTCP_OK,
+        s->path.addr = w->ipv6 ? a6 : a4;
+        SS_CHECK(umptcp_stack_add_address(s->st, SS_IFINDEX, &s->path.addr) == UMPTCP_OK,
                  "address");
     }
     umptcp_sockaddr any = {.port = s->is_sut ? SS_SUT_PORT : SS_PEER_PORT};
@@ -853,6 +855,15 @@ static void ss_op(struct ss_world *w, uint8_t op, struct ss_reader *r)
     case SS_OP_WIRE_DROP:
         w->sut.drop_mask = ss_u8(r);
         w->peer.drop_mask = ss_u8(r);
+        if (w->mptcp && r->n > 0) {
+            uint8_t ev = ss_u8(r);
+            const char *why = ss_mp_path_event(w->sut.st, SS_IFINDEX, &w->sut.path, ev);
+            SS_CHECK(why == NULL, why);
+            why = ss_mp_path_event(w->peer.st, SS_IFINDEX, &w->peer.path, ev >> 2);
+            SS_CHECK(why == NULL, why);
+            ss_check_stack(&w->sut);
+            ss_check_stack(&w->peer);
+        }
         break;
     default:
         break;

@@ -39,7 +39,11 @@
  *     ADVANCE [ms: 2 bytes]: lets time pass (default 1 ms).
  *     SUT_APP / PEER_APP [action][end][n: 2 bytes]: an application call on the end-th
  *         connection that application holds (SS_SUT_* / SS_PEER_* actions).
- *     WIRE_DROP [mask SUT->peer][mask peer->SUT]: bit i set drops the i-th next packet.
+ *     WIRE_DROP [mask SUT->peer][mask peer->SUT][path]: bit i set drops the i-th next
+ *         packet. In MPTCP runs, path events on the second addresses: bit 0 removes the SUT's
+ *         (or adds it back: REMOVE_ADDR, subflows reset, data reinjected), bit 1 flips its
+ *         backup flag (MP_PRIO); bits 2 and 3 the same for the peer's. They are not injected
+ *         packets: the byte checks and liveness still hold.
  *
  * Checks (a violation prints its reason and aborts): the stack counters never decrease;
  * connections <= max_conns and the list agrees with its count; listener accept queue and
