@@ -56,12 +56,14 @@ void ss_mp_trace(const umptcp_conn *c, uint64_t now)
     const struct mptcp_conn *mc = c->mp;
     uint64_t t = mptcp_conn_next_timeout(mc);
     fprintf(stderr,
-            "    mptcp%s%s%s app %d/%d nsub %u una+%llu nxt+%llu rcv_nxt+%llu fin %d/%d/%d "
+            "    mptcp%s%s%s app %d/%d nsub %u una+%llu nxt+%llu used %zu right+%lld rcv_nxt+%llu "
+            "fin %d/%d/%d "
             "peer_fin %d closed %d err %d rtx %lld\n",
             mc->initiator ? " (initiator)" : "", mc->fallback ? " fallback: " : "",
             mc->fallback ? mc->fb.why : "", c->app_owned, c->app_closed, mc->nsub,
             (unsigned long long)(mc->snd_una - mc->local_idsn),
-            (unsigned long long)(mc->snd_nxt - mc->local_idsn),
+            (unsigned long long)(mc->snd_nxt - mc->local_idsn), tcp_sndbuf_used(&mc->snd),
+            (long long)(mc->snd_right - mc->local_idsn),
             (unsigned long long)(mc->rcv_nxt - mc->remote_idsn), mc->fin_queued, mc->fin_mapped,
             mc->fin_acked, mc->peer_fin, mc->closed, mc->error,
             t == UINT64_MAX ? -1 : (long long)(t - now) / 1000000);
