@@ -177,6 +177,11 @@ static size_t mptcp_conn_chunk_len(const struct mptcp_conn *mc, const struct mpt
     uint64_t len = end - mc->snd_nxt;
     if (!mc->fallback) {
         uint64_t room = mptcp_dsn_gt(mc->snd_right, mc->snd_nxt) ? mc->snd_right - mc->snd_nxt : 0;
+        /* A closed window with nothing in flight: one byte goes out anyway, for the subflow's
+         * persist timer to probe with (RFC 9293 3.8.6.1 at the data level). Else, once the
+         * peer's window update is lost (or it never reads again), nothing would ever ask. */
+        if (room == 0 && mc->snd_nxt == mc->snd_una)
+            room = 1;
         if (len > room)
             len = room;
         if (mc->initiator && sf->initial && mptcp_smap_count(&sf->smap) == 0 &&

@@ -163,6 +163,27 @@ static void test_mptcp_join_during_close(void **state)
     stack_script_run(mptcp_join_during_close, sizeof(mptcp_join_during_close));
 }
 
+/* MPTCP: the peer's application closes at once and never reads again; the stack writes 5000
+ * bytes, of which the peer's 4 KiB window takes 4096. With the window closed and every sent
+ * byte DATA_ACKed, the last 904 bytes were mapped on no subflow, so no subflow had anything
+ * to probe the window with: no timer at all, and the stack's application closing left a
+ * connection that lived forever (and without the close, a lost window update would have
+ * stalled it for good). Fixed by mapping one byte into a closed window when nothing is in
+ * flight, for the subflow's persist timer to probe with. */
+static const uint8_t mptcp_zero_window_probe[] = {
+    0x09, 0x05, 0x81, 0x11,                   /* header: established, MPTCP, 4 KiB rcvbuf_max */
+    0x04, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00, /* peer: close */
+    0x03, 0x00, 0x04, 0x00, 0x00, 0x13, 0x88, /* stack: write 5000 bytes */
+    0x02, 0x00, 0x02, 0x80, 0xc8,             /* 33 s pass */
+    0x03, 0x00, 0x04, 0x03, 0x00, 0x00, 0x00, /* stack: close */
+};
+
+static void test_mptcp_zero_window_probe(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_zero_window_probe, sizeof(mptcp_zero_window_probe));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_no_join_after_close),
         cmocka_unit_test(test_mptcp_no_wscale_ack_war),
         cmocka_unit_test(test_mptcp_join_during_close),
+        cmocka_unit_test(test_mptcp_zero_window_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
