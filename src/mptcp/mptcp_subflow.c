@@ -334,7 +334,14 @@ static void mptcp_sf_established(struct tcp_sock *sk, uint64_t now)
 {
     struct mptcp_subflow *sf = sk->upper;
     struct mptcp_conn *mc = sf->mc;
-    if (!sf->initial || mc->established)
+    if (!sf->initial) {
+        /* A join that completes after our DATA_FIN was mapped (its handshake was under way
+         * then) has nothing to carry: mptcp_conn_push_fin shuts it down like the others. */
+        if (mc->fin_mapped)
+            mptcp_conn_push(mc, now);
+        return;
+    }
+    if (mc->established)
         return;
     mc->established = true;
     /* Until the first DATA_ACK, the handshake's window is the data-level window too

@@ -184,6 +184,26 @@ static void test_mptcp_zero_window_probe(void **state)
     stack_script_run(mptcp_zero_window_probe, sizeof(mptcp_zero_window_probe));
 }
 
+/* MPTCP with checksums: the stack's first four packets to the peer are lost (among them its
+ * answers to the peer's joins), and the application closes 256 ms later while the joins'
+ * handshakes are still being repeated. The DATA_FIN is acknowledged on the first subflow;
+ * the joins complete afterwards, and since the DATA_FIN shut down only the subflows open
+ * at the time, they stayed ESTABLISHED with nothing to send and no timer, forever. Fixed by
+ * pushing the DATA_FIN onto a join that completes after it was mapped. */
+static const uint8_t mptcp_join_completes_after_data_fin[] = {
+    0x01, 0x03, 0xff, 0xee,                   /* header: established, MPTCP with checksums */
+    0x05, 0x00, 0x02, 0x0f, 0x00,             /* the stack's next 4 packets are lost */
+    0x02, 0x00, 0x02, 0x01, 0x00,             /* 256 ms pass */
+    0x03, 0x00, 0x04, 0x03, 0x00, 0x00, 0x00, /* stack: close */
+};
+
+static void test_mptcp_join_completes_after_data_fin(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_join_completes_after_data_fin,
+                     sizeof(mptcp_join_completes_after_data_fin));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_no_wscale_ack_war),
         cmocka_unit_test(test_mptcp_join_during_close),
         cmocka_unit_test(test_mptcp_zero_window_probe),
+        cmocka_unit_test(test_mptcp_join_completes_after_data_fin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
