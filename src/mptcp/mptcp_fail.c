@@ -291,7 +291,10 @@ bool mptcp_fail_no_dss(struct mptcp_subflow *sf, const struct wire_segment *seg,
     if (unmapped) {
         why = "no DSS after the handshake";
         counter = mc->peer_sent_dss ? MIB_MPTCP_DSS_FALLBACK : MIB_MPTCP_CAPABLE_DATA_FALLBACK;
-    } else if (fb_acked_without_dss(sf, seg)) {
+    } else if (seg->opt.mptcp_count == 0 && fb_acked_without_dss(sf, seg)) {
+        /* Only a segment without any MPTCP option: one that carries another (an ADD_ADDR
+         * echo taking the room) shows the path passes them. Falling back on it alone, while
+         * the peer did not, made its data-level retransmissions arrive as new bytes. */
         why = "data acknowledged without a DATA_ACK";
         counter = MIB_MPTCP_DSS_FALLBACK;
     } else {

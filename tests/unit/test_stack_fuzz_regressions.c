@@ -204,6 +204,24 @@ static void test_mptcp_join_completes_after_data_fin(void **state)
                      sizeof(mptcp_join_completes_after_data_fin));
 }
 
+/* MPTCP with checksums over IPv6, small MSS: the peer sends its first 200 bytes on its
+ * MP_CAPABLE ACK while the stack shuts down at once. The peer's ACK of the stack's DATA_FIN
+ * carried only an ADD_ADDR echo, no DSS; the stack took that for options lost on the path
+ * ("data acknowledged without a DATA_ACK") and fell back alone, and the peer's data-level
+ * retransmission of the 200 bytes then reached the application a second time. Fixed by
+ * falling back on such an ACK only when it carries no MPTCP option at all. */
+static const uint8_t mptcp_one_sided_fallback[] = {
+    0x83, 0x05, 0xc1, 0x15,                   /* header: established, IPv6, small MSS, csum */
+    0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0xc8, /* peer: write 200 bytes */
+    0x03, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00, /* stack: shutdown */
+};
+
+static void test_mptcp_one_sided_fallback(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_one_sided_fallback, sizeof(mptcp_one_sided_fallback));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_join_during_close),
         cmocka_unit_test(test_mptcp_zero_window_probe),
         cmocka_unit_test(test_mptcp_join_completes_after_data_fin),
+        cmocka_unit_test(test_mptcp_one_sided_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
