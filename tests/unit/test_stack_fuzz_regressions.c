@@ -222,6 +222,24 @@ static void test_mptcp_one_sided_fallback(void **state)
     stack_script_run(mptcp_one_sided_fallback, sizeof(mptcp_one_sided_fallback));
 }
 
+/* Known, not fixed: on a lossless wire, an MPTCP connection whose peer's data-level window
+ * closed with a one-byte window probe queued on a subflow that its own TCP window keeps shut
+ * waits for that subflow's persist timer (about 30 s here) before the data flows again; the
+ * stack had the byte already, through a data-level retransmission on another subflow, but
+ * the DATA_ACK and window that would reopen the peer's send side never went out. This replay
+ * holds it to the liveness bound (everything delivered within 10 virtual minutes); the
+ * fuzzer's 5 s bound for lossless runs is relaxed for MPTCP until it is fixed. */
+static const uint8_t mptcp_window_probe_stall[] = {
+    0x09, 0x05, 0xfd, 0x63, 0x04, 0x00, 0x04, 0x00, 0xff, 0xff, 0x00, 0x38, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x75, 0x7a, 0x69,
+};
+
+static void test_mptcp_window_probe_stall(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_window_probe_stall, sizeof(mptcp_window_probe_stall));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_zero_window_probe),
         cmocka_unit_test(test_mptcp_join_completes_after_data_fin),
         cmocka_unit_test(test_mptcp_one_sided_fallback),
+        cmocka_unit_test(test_mptcp_window_probe_stall),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
