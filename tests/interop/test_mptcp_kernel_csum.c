@@ -35,6 +35,7 @@ static void checksums(bool umptcp_client, bool kernel_asks, unsigned n)
     assert_int_equal(stack_mib(&a, "MPTcpExtMPFailTx"), 0);
     assert_int_equal(kernel_grew(k, "DataCsumErr"), 0);
     assert_int_equal(kernel_mib("DSSNotMatching"), 0);
+    assert_int_equal(kernel_mib("NoDSSInWindow"), 0);
     assert_int_equal(kernel_grew(k, "InfiniteMapRx"), 0);
     assert_int_equal(
         kernel_grew(k, "MPCapableFallbackACK") + kernel_grew(k, "MPCapableFallbackSYNACK"), 0);
