@@ -29,6 +29,16 @@ static umptcp_conn_state conn_info_data_state(const struct mptcp_conn *mc)
 }
 
 /* The data level's view of an MPTCP connection over the initial subflow's (already in out). */
+/* The application's byte counts from the data level (also after a fallback, where the
+ * subflow may carry bytes twice: 3.7's rewind after MP_FAIL sends them again as new subflow
+ * bytes). The first data DSN is IDSN + 1 (RFC 8684 3.1). */
+static void conn_info_data_bytes(const struct mptcp_conn *mc, umptcp_conn_info *out)
+{
+    out->bytes_sent = mc->snd_nxt - (mc->local_idsn + 1);
+    out->bytes_acked = mc->snd_una - (mc->local_idsn + 1);
+    out->bytes_received = mc->rcv_ready ? mc->rcv_nxt - (mc->remote_idsn + 1) : 0;
+}
+
 static void conn_info_data_level(const struct mptcp_conn *mc, umptcp_conn_info *out)
 {
     uint64_t segs_out = 0, segs_in = 0, retrans = 0;
@@ -44,10 +54,7 @@ static void conn_info_data_level(const struct mptcp_conn *mc, umptcp_conn_info *
     out->segs_in = segs_in;
     out->retrans_segs = retrans;
     out->state = conn_info_data_state(mc);
-    /* The first data DSN is IDSN + 1 (RFC 8684 3.1). */
-    out->bytes_sent = mc->snd_nxt - (mc->local_idsn + 1);
-    out->bytes_acked = mc->snd_una - (mc->local_idsn + 1);
-    out->bytes_received = mc->rcv_ready ? mc->rcv_nxt - (mc->remote_idsn + 1) : 0;
+    conn_info_data_bytes(mc, out);
     uint64_t wnd = mc->snd_right - mc->snd_una;
     out->snd_wnd = wnd > UINT32_MAX ? UINT32_MAX : (uint32_t)wnd;
     out->rcv_wnd = (uint32_t)mptcp_conn_rcv_window(mc);
@@ -63,6 +70,8 @@ int umptcp_conn_get_info(const umptcp_conn *c, umptcp_conn_info *out)
      * connection. */
     if (c->mp != NULL && c->mp->established && !c->mp->fallback)
         conn_info_data_level(c->mp, out);
+    else if (c->mp != NULL && c->mp->established)
+        conn_info_data_bytes(c->mp, out);
     return UMPTCP_OK;
 }
 

@@ -240,6 +240,23 @@ static void test_mptcp_window_probe_stall(void **state)
     stack_script_run(mptcp_window_probe_stall, sizeof(mptcp_window_probe_stall));
 }
 
+/* MPTCP: a (forged) MP_FAIL on the only subflow makes the stack fall back and send again, as
+ * new subflow bytes, the data from the MP_FAIL's DSN (RFC 8684 3.7); the connection's info,
+ * taken from that subflow after a fallback, then reported more bytes sent than the
+ * application wrote. Byte counts now come from the data level after a fallback too. */
+static const uint8_t mptcp_mp_fail_bytes_sent[] = {
+    0x09, 0x05, 0x81, 0x15, 0x03, 0x00, 0x04, 0x00, 0x00, 0x0f, 0xa0, 0x00, 0x00, 0x22,
+    0x0d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x80, 0x10, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x1e, 0x0c, 0x60, 0x41, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x00, 0x00, 0x2d, 0x02, 0x01, 0x2c,
+};
+
+static void test_mptcp_mp_fail_bytes_sent(void **state)
+{
+    (void)state;
+    stack_script_run(mptcp_mp_fail_bytes_sent, sizeof(mptcp_mp_fail_bytes_sent));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_mptcp_join_completes_after_data_fin),
         cmocka_unit_test(test_mptcp_one_sided_fallback),
         cmocka_unit_test(test_mptcp_window_probe_stall),
+        cmocka_unit_test(test_mptcp_mp_fail_bytes_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
