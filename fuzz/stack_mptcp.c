@@ -208,11 +208,10 @@ static void ss_mp_rebase_one(uint8_t *o, uint8_t olen, const struct mptcp_conn *
     }
 }
 
-void ss_mp_rebase_options(uint8_t *tcp, size_t len, const struct mptcp_conn *mc,
-                          const struct tcp_sock *sk, bool csum_ok)
+void ss_tcp_options_each(uint8_t *tcp, size_t len, ss_option_fn fn, void *user)
 {
     size_t hdr = (size_t)(tcp[12] >> 4) * 4;
-    if (mc == NULL || hdr <= WIRE_TCP_HDR_LEN || hdr > len)
+    if (hdr <= WIRE_TCP_HDR_LEN || hdr > len)
         return;
     size_t i = WIRE_TCP_HDR_LEN;
     while (i < hdr) {
@@ -226,10 +225,34 @@ void ss_mp_rebase_options(uint8_t *tcp, size_t len, const struct mptcp_conn *mc,
         if (i + 1 >= hdr || tcp[i + 1] < 2 || i + tcp[i + 1] > hdr)
             return;
         uint8_t olen = tcp[i + 1];
-        if (kind == WIRE_TCPOPT_MPTCP)
-            ss_mp_rebase_one(tcp + i, olen, mc, sk, tcp + hdr, len - hdr, csum_ok);
+        fn(tcp + i, olen, user);
         i += olen;
     }
+}
+
+struct ss_mp_rebase_ctx {
+    const struct mptcp_conn *mc;
+    const struct tcp_sock *sk;
+    const uint8_t *payload;
+    size_t plen;
+    bool csum_ok;
+};
+
+static void ss_mp_rebase_opt(uint8_t *opt, uint8_t len, void *user)
+{
+    const struct ss_mp_rebase_ctx *x = user;
+    if (opt[0] == WIRE_TCPOPT_MPTCP)
+        ss_mp_rebase_one(opt, len, x->mc, x->sk, x->payload, x->plen, x->csum_ok);
+}
+
+void ss_mp_rebase_options(uint8_t *tcp, size_t len, const struct mptcp_conn *mc,
+                          const struct tcp_sock *sk, bool csum_ok)
+{
+    size_t hdr = (size_t)(tcp[12] >> 4) * 4;
+    if (mc == NULL || hdr <= WIRE_TCP_HDR_LEN || hdr > len)
+        return;
+    struct ss_mp_rebase_ctx x = {mc, sk, tcp + hdr, len - hdr, csum_ok};
+    ss_tcp_options_each(tcp, len, ss_mp_rebase_opt, &x);
 }
 
 static const char *ss_mp_check_subflows(const umptcp_conn *c, const struct mptcp_conn *mc)

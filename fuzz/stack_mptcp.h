@@ -19,6 +19,11 @@ bool ss_mp_all_closed(const umptcp_conn *c);
 /* The earliest timer of the connection: of any of its sockets, or of its data level. */
 uint64_t ss_mp_next_timeout(const umptcp_conn *c);
 
+/* Calls fn for each option (kind, length and body at opt[0..len)) of the TCP header tcp[0, len),
+ * which fn may rewrite in place; stops at EOL or at the first malformed length. */
+typedef void (*ss_option_fn)(uint8_t *opt, uint8_t len, void *user);
+void ss_tcp_options_each(uint8_t *tcp, size_t len, ss_option_fn fn, void *user);
+
 /* Rebases every MPTCP option in the TCP header tcp[0, len) (payload after the header) on the
  * MPTCP connection mc (NULL: nothing to do), arriving on its subflow socket sk (NULL: a new
  * subflow, e.g. an MP_JOIN SYN). src/dst are the segment's addresses (for the ADD_ADDR HMAC);

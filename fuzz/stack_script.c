@@ -599,35 +599,31 @@ static void ss_add32(uint8_t *p, uint32_t base)
     be32_put(p, be32_get(p) + base);
 }
 
+struct ss_rebase_ctx {
+    const struct tcp_sock *sk;
+    uint8_t mode;
+    uint64_t now;
+};
+
+static void ss_rebase_opt(uint8_t *opt, uint8_t len, void *user)
+{
+    const struct ss_rebase_ctx *x = user;
+    if (opt[0] == WIRE_TCPOPT_SACK && (x->mode & SS_M_REL_SACK))
+        for (size_t b = 2; b + 4 <= len; b += 4)
+            ss_add32(opt + b, x->sk->snd_una);
+    if (opt[0] == WIRE_TCPOPT_TIMESTAMP && len == WIRE_TCPOLEN_TIMESTAMP &&
+        (x->mode & SS_M_REL_TS)) {
+        ss_add32(opt + 2, x->sk->ts_recent);
+        ss_add32(opt + 6, tcp_sock_tsval(x->sk, x->now));
+    }
+}
+
 /* Makes the SACK blocks and timestamps of the options relative to the connection's state. */
 static void ss_rebase_options(uint8_t *tcp, size_t len, const struct tcp_sock *sk, uint8_t mode,
                               uint64_t now)
 {
-    size_t hdr = (size_t)(tcp[12] >> 4) * 4;
-    if (hdr <= WIRE_TCP_HDR_LEN || hdr > len)
-        return;
-    size_t i = WIRE_TCP_HDR_LEN;
-    while (i < hdr) {
-        uint8_t kind = tcp[i];
-        if (kind == WIRE_TCPOPT_EOL)
-            return;
-        if (kind == WIRE_TCPOPT_NOP) {
-            i++;
-            continue;
-        }
-        if (i + 1 >= hdr || tcp[i + 1] < 2 || i + tcp[i + 1] > hdr)
-            return;
-        uint8_t olen = tcp[i + 1];
-        if (kind == WIRE_TCPOPT_SACK && (mode & SS_M_REL_SACK))
-            for (size_t b = i + 2; b + 4 <= i + olen; b += 4)
-                ss_add32(tcp + b, sk->snd_una);
-        if (kind == WIRE_TCPOPT_TIMESTAMP && olen == WIRE_TCPOLEN_TIMESTAMP &&
-            (mode & SS_M_REL_TS)) {
-            ss_add32(tcp + i + 2, sk->ts_recent);
-            ss_add32(tcp + i + 6, tcp_sock_tsval(sk, now));
-        }
-        i += olen;
-    }
+    struct ss_rebase_ctx x = {sk, mode, now};
+    ss_tcp_options_each(tcp, len, ss_rebase_opt, &x);
 }
 
 static void ss_inject_tcp(struct ss_world *w, struct ss_reader *r)
