@@ -22,9 +22,10 @@ ensure_packages() {
 }
 
 # Packages needed to build the library and the tool.
-BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libpcap-dev)
+BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libpcap-dev libinih-dev)
 # Extra packages for the test tiers: cmocka, clang/libFuzzer, tshark, namespaces and MPTCP peers.
-TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format tshark iproute2 procps)
+TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format tshark iproute2 procps
+  gnuplot-nox)
 
 # configure_and_build BUILD_DIR [cmake args...]
 configure_and_build() {
