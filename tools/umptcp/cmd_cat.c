@@ -21,9 +21,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "cc/cc.h"
-#include "mptcp/mptcp_sched.h"
-#include "pm/pm.h"
+#include "scenario/scenario_ops.h"
 #include "host/clock.h"
 #include "host/loop.h"
 #include "umptcp/error.h"
@@ -631,24 +629,15 @@ static bool cat_unknown_name(const char *what, const char *name, const char *lis
 /* --cc, --sched and --pm name what the stack has: checked before any device is touched. */
 static bool cat_names_known(const struct cat_opts *o)
 {
+    const struct {
+        enum scn_ops_kind kind;
+        const char *name;
+    } given[] = {{SCN_OPS_CC, o->cc}, {SCN_OPS_SCHED, o->sched}, {SCN_OPS_PM, o->pm}};
     char list[128];
-    struct cc_registry cc;
-    if (o->cc != NULL && cc_registry_init(&cc) == UMPTCP_OK &&
-        cc_registry_find(&cc, o->cc) == NULL) {
-        cc_registry_list(&cc, list, sizeof(list));
-        return cat_unknown_name("congestion control", o->cc, list);
-    }
-    struct mptcp_sched_registry sched;
-    if (o->sched != NULL && mptcp_sched_registry_init(&sched) == UMPTCP_OK &&
-        mptcp_sched_registry_find(&sched, o->sched) == NULL) {
-        mptcp_sched_registry_list(&sched, list, sizeof(list));
-        return cat_unknown_name("scheduler", o->sched, list);
-    }
-    struct mptcp_pm_registry pm;
-    if (o->pm != NULL && mptcp_pm_registry_init(&pm) == UMPTCP_OK &&
-        mptcp_pm_registry_find(&pm, o->pm) == NULL) {
-        mptcp_pm_registry_list(&pm, list, sizeof(list));
-        return cat_unknown_name("path manager", o->pm, list);
+    for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+        if (given[i].name != NULL &&
+            !scn_ops_name_known(given[i].kind, given[i].name, list, sizeof(list)))
+            return cat_unknown_name(scn_ops_kind_name(given[i].kind), given[i].name, list);
     }
     return true;
 }
