@@ -121,6 +121,7 @@ static enum scn_dec_rc scn_scaled(const char *text, const struct scn_unit *units
 {
     const char *p = text;
     struct scn_dec d;
+    *bare = false;
     enum scn_dec_rc rc = scn_dec_read(&p, &d);
     if (rc == SCN_DEC_SYNTAX)
         return rc;
@@ -140,6 +141,10 @@ static const struct scn_unit scn_time_units[] = {
 
 void scn_format_time(uint64_t ns, char *buf, size_t len)
 {
+    if (ns == 0) {
+        snprintf(buf, len, "0s");
+        return;
+    }
     for (size_t i = sizeof(scn_time_units) / sizeof(scn_time_units[0]) - 1; i-- > 0;) {
         if (ns % scn_time_units[i].mult == 0 || i == 0) {
             snprintf(buf, len, "%llu%s", (unsigned long long)(ns / scn_time_units[i].mult),
