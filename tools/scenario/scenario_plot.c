@@ -190,11 +190,12 @@ static int write_script(FILE *f, const struct scn_report *rep, const struct seri
     char title[SCN_NAME_MAX + 16];
     snprintf(title, sizeof(title), "scenario %s", rep->scenario->name);
     put_quoted(f, title);
+    fputs(" font ',14'\n", f);
     /* Same margins in both panels so their time axes line up; the legend goes in the right
      * margin, outside the data. */
     fprintf(f,
             "set lmargin at screen 0.08\nset rmargin at screen 0.76\n"
-            "set key outside right top vertical Left reverse noautotitle\n"
+            "set key at screen 0.78, graph 1 left top vertical Left reverse noautotitle\n"
             "set grid\nset border 3\nset tics nomirror\nset xrange [0:%s]\n"
             "set yrange [0:*]\nset xlabel 'time (s)'\n",
             scn_fmt_seconds(xmax, sizeof(xmax), set->last_ns, 3));
