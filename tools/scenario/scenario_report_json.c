@@ -100,8 +100,8 @@ static void flow_result_members(struct scn_json *w, const struct scn_flow_result
     ktext_or_null(w, "error", fr->error);
     scn_json_kuint(w, "bytes_sent", fr->bytes_sent);
     scn_json_kuint(w, "bytes_received", fr->bytes_received);
-    scn_json_kstring(w, "sha256_sent", fr->sha_sent);
-    scn_json_kstring(w, "sha256_received", fr->sha_received);
+    ktext_or_null(w, "sha256_sent", fr->sha_sent);
+    ktext_or_null(w, "sha256_received", fr->sha_received);
     kseconds(w, "start_s", fr->start_ns);
     kseconds_or_null(w, "connected_s", fr->connected ? fr->connected_ns : 0);
     kseconds_or_null(w, "first_byte_s", fr->first_byte_ns);
