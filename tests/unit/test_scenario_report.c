@@ -682,6 +682,20 @@ static void test_plot_errors(void **state)
     assert_string_equal(err, "nothing to plot: the run recorded no samples");
     fx->r.nsamples = n;
 
+    /* one sample at time 0, of a flow the scenario does not have: still a drawing */
+    if (tu_have_command("gnuplot")) {
+        struct scn_sample one = {0, 5, 0, 1e6, 1000, 1000};
+        struct scn_sample *samples = fx->r.samples;
+        fx->r.samples = &one;
+        fx->r.nsamples = 1;
+        plot_path(path, sizeof(path), "one.svg");
+        int rc = scn_plot(path, &fx->rep, err, sizeof(err));
+        fx->r.samples = samples;
+        fx->r.nsamples = n;
+        if (rc != 0)
+            fail_msg("one sample: %s", err);
+    }
+
     /* gnuplot itself failing: an output file it cannot open */
     if (tu_have_command("gnuplot")) {
         assert_int_equal(scn_plot("/nonexistent-dir/x.svg", &fx->rep, err, sizeof(err)),

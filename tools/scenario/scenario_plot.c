@@ -184,6 +184,8 @@ static int write_script(FILE *f, const struct scn_report *rep, const struct seri
                         const char *out_path, const char *data)
 {
     char xmax[40];
+    /* gnuplot refuses an empty x range: samples only at 0 get one second */
+    uint64_t xmax_ns = set->last_ns > 0 ? set->last_ns : 1000000000u;
     fprintf(f, "set terminal %s\nset output ", terminal_for(out_path));
     put_quoted(f, out_path);
     fputs("\nset multiplot layout 2,1 title ", f);
@@ -198,7 +200,7 @@ static int write_script(FILE *f, const struct scn_report *rep, const struct seri
             "set key at screen 0.78, graph 1 left top vertical Left reverse noautotitle\n"
             "set grid\nset border 3\nset tics nomirror\nset xrange [0:%s]\n"
             "set yrange [0:*]\nset xlabel 'time (s)'\n",
-            scn_fmt_seconds(xmax, sizeof(xmax), set->last_ns, 3));
+            scn_fmt_seconds(xmax, sizeof(xmax), xmax_ns, 3));
     fputs("set ylabel 'throughput (Mbit/s)'\n", f);
     plot_command(f, rep, set, data, 2);
     fputs("set ylabel 'cwnd (KB)'\n", f);
