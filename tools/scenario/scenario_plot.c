@@ -168,6 +168,27 @@ static void plot_command(FILE *f, const struct scn_report *rep, const struct ser
     fputc('\n', f);
 }
 
+/* Same margins in both panels so their time axes line up; the legends go right of the data,
+ * in a margin as wide as the longest title needs (about 7 pixels a character of 1000, plus
+ * the line sample), within bounds. */
+static void layout(FILE *f, const struct scn_report *rep, const struct series_set *set)
+{
+    size_t longest = 0;
+    for (size_t j = 0; j < set->n; j++) {
+        char title[96];
+        series_title(rep, &set->s[j], title, sizeof(title));
+        if (strlen(title) > longest)
+            longest = strlen(title);
+    }
+    double right = 1.0 - (60.0 + 7.0 * (double)longest) / 1000.0;
+    right = right < 0.5 ? 0.5 : right > 0.8 ? 0.8 : right;
+    char r[32], k[32];
+    fprintf(f,
+            "set lmargin at screen 0.08\nset rmargin at screen %s\n"
+            "set key at screen %s, graph 1 left top vertical Left reverse noautotitle\n",
+            scn_fmt_double(r, sizeof(r), right, 3), scn_fmt_double(k, sizeof(k), right + 0.02, 3));
+}
+
 static const char *terminal_for(const char *path)
 {
     const char *dot = strrchr(path, '.');
@@ -193,11 +214,8 @@ static int write_script(FILE *f, const struct scn_report *rep, const struct seri
     snprintf(title, sizeof(title), "scenario %s", rep->scenario->name);
     put_quoted(f, title);
     fputs(" font ',14'\n", f);
-    /* Same margins in both panels so their time axes line up; the legend goes in the right
-     * margin, outside the data. */
+    layout(f, rep, set);
     fprintf(f,
-            "set lmargin at screen 0.08\nset rmargin at screen 0.76\n"
-            "set key at screen 0.78, graph 1 left top vertical Left reverse noautotitle\n"
             "set grid\nset border 3\nset tics nomirror\nset xrange [0:%s]\n"
             "set yrange [0:*]\nset xlabel 'time (s)'\n",
             scn_fmt_seconds(xmax, sizeof(xmax), xmax_ns, 3));
