@@ -106,7 +106,7 @@ static bool scn_begin_link(struct scn_pstate *st, const char *name)
     st->cur = s->nlink++;
     struct scn_link *l = &s->link[st->cur];
     scn_link_defaults(l);
-    snprintf(l->name, sizeof(l->name), "%s", name);
+    snprintf(l->name, sizeof(l->name), "%.*s", SCN_NAME_MAX - 1, name);
     l->line = st->lineno;
     st->sec = SCN_SEC_LINK;
     return true;
@@ -125,7 +125,7 @@ static bool scn_begin_flow(struct scn_pstate *st, const char *name)
     st->cur = s->nflow++;
     struct scn_flow *f = &s->flow[st->cur];
     scn_flow_defaults(f);
-    snprintf(f->name, sizeof(f->name), "%s", name);
+    snprintf(f->name, sizeof(f->name), "%.*s", SCN_NAME_MAX - 1, name);
     f->line = st->lineno;
     st->sec = SCN_SEC_FLOW;
     return true;
@@ -174,7 +174,7 @@ static bool scn_section_begin(struct scn_pstate *st, const char *kind, const cha
     if (ok && (st->sec == SCN_SEC_SCENARIO || st->sec == SCN_SEC_EVENTS))
         snprintf(st->ctx, sizeof(st->ctx), "[%s]", kind);
     else if (ok)
-        snprintf(st->ctx, sizeof(st->ctx), "%s '%s'", kind, name);
+        snprintf(st->ctx, sizeof(st->ctx), "%.8s '%.*s'", kind, SCN_NAME_MAX - 1, name);
     return ok;
 }
 

@@ -175,13 +175,15 @@ int scn_link_key(struct scn_pstate *st, const char *key, const char *value)
     if (scn_link_value(k, value, &v, why, sizeof(why)) != 0)
         return scn_fail_value(st, key, value, why);
     struct scn_plink *pl = &st->link[st->cur];
+    uint8_t *key_prio = pl->prio[k % SCN_LK_COUNT]; /* k < SCN_LK_COUNT: said for gcc -O2 */
+    int *key_line = pl->line[k % SCN_LK_COUNT];
     uint8_t prio = variant == 0 ? 1 : 2; /* KEY.ab/.ba wins over KEY whatever their order */
     for (int d = 0; d < 2; d++) {
-        if ((variant != 0 && variant != d + 1) || pl->prio[k][d] > prio)
+        if ((variant != 0 && variant != d + 1) || key_prio[d] > prio)
             continue;
         scn_link_set(&st->s->link[st->cur].dir[d], k, &v);
-        pl->prio[k][d] = prio;
-        pl->line[k][d] = st->lineno;
+        key_prio[d] = prio;
+        key_line[d] = st->lineno;
         if (k == SCN_LK_QUEUE) {
             pl->queue_time[d] = v.queue_time;
             pl->queue_ns[d] = v.queue_time ? v.u : 0;
