@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "scenario/scenario_mb.h"
 #include "sim_mptcp.h"
 #include "testutil.h"
 #include "umptcp/error.h"
@@ -79,41 +80,11 @@ static struct sim_verdict mb_fn(void *user, struct sim_mb_packet *p)
     bool rewrite = mb_rewrite(mb, &seg);
     if (!strip && !rewrite)
         return sim_verdict_pass();
-    struct wire_tcp_options opt = seg.opt;
-    uint8_t optbuf[WIRE_TCPOPT_SPACE];
-    /* Option spans point into the packet: keep a copy before rebuilding in place. */
-    size_t off = 0;
-    for (unsigned i = 0; i < opt.mptcp_count; i++) {
-        memcpy(optbuf + off, opt.mptcp[i].data, opt.mptcp[i].len);
-        opt.mptcp[i].data = optbuf + off;
-        off += opt.mptcp[i].len;
-    }
-    if (strip) {
-        opt.mptcp_count = 0;
+    if (strip)
         mb->stripped++;
-    }
-    memcpy(mb->payload, seg.tcp.payload, seg.tcp.payload_len);
-    if (rewrite) {
-        /* An application-level gateway rewriting a few bytes (TCP checksum fixed): only the
-         * DSS checksum can tell. */
-        for (size_t i = 0; i < 4 && i < seg.tcp.payload_len; i++)
-            mb->payload[seg.tcp.payload_len / 2 + i / 2] ^= (uint8_t)(0x21 + i);
+    if (rewrite)
         mb->rewritten++;
-    }
-    struct wire_segment_spec spec = {.src = {.addr = seg.ip.src, .port = seg.tcp.sport},
-                                     .dst = {.addr = seg.ip.dst, .port = seg.tcp.dport},
-                                     .seq = seg.tcp.seq,
-                                     .ack = seg.tcp.ack,
-                                     .flags = seg.tcp.flags,
-                                     .window = seg.tcp.window,
-                                     .opt = &opt,
-                                     .payload = mb->payload,
-                                     .payload_len = seg.tcp.payload_len};
-    size_t len = 0;
-    if (wire_segment_build(&spec, p->data, p->cap, &len) != 0)
-        return sim_verdict_drop();
-    p->len = len;
-    return sim_verdict_pass();
+    return scn_mb_rebuild(p, &seg, strip, rewrite, mb->payload, sizeof(mb->payload));
 }
 
 static struct sm_result *run(const char *name, struct sm_config *cfg)

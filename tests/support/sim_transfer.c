@@ -2,6 +2,8 @@
 #include "sim_transfer.h"
 #include "sim_transfer_net.h"
 
+#include "scenario/scenario_run.h" /* scn_content: the same stream as `umptcp sim` sends */
+
 #include "sim/sim.h"
 #include "sim/sim_stack.h"
 #include "umptcp/error.h"
@@ -77,35 +79,6 @@ const char *st_failure_name(enum st_failure f)
         return "api";
     }
     return "?";
-}
-
-/* ---- deterministic content -------------------------------------------------------------- */
-
-/* The 8-byte word number k of the stream seeded with seed (a splitmix64 finaliser of k). */
-static uint64_t st_content_word(uint64_t seed, uint64_t k)
-{
-    uint64_t z = seed + (k + 1) * 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* The stream's bytes [off, off + len) (byte i of word k is bits 8i..8i+7). */
-static void st_content(uint64_t seed, uint64_t off, uint8_t *buf, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        uint64_t pos = off + i;
-        uint64_t w = st_content_word(seed, pos / 8);
-        unsigned b = (unsigned)(pos % 8);
-        if (b == 0 && len - i >= 8) {
-            for (unsigned j = 0; j < 8; j++)
-                buf[i + j] = (uint8_t)(w >> (8 * j));
-            i += 8;
-        } else {
-            buf[i++] = (uint8_t)(w >> (8 * b));
-        }
-    }
 }
 
 /* ---- run state ------------------------------------------------------------------------- */
@@ -225,7 +198,7 @@ static void st_pump(struct st_endpoint *ep, uint64_t now)
             uint64_t left = f->total - f->written;
             f->wlen = left < ST_CHUNK ? (size_t)left : ST_CHUNK;
             f->wpos = 0;
-            st_content(f->seed, f->written, f->wbuf, f->wlen);
+            scn_content(f->seed, f->written, f->wbuf, f->wlen);
         }
         size_t want = f->wlen - f->wpos;
         ssize_t n = umptcp_conn_write(ep->conn, f->wbuf + f->wpos, want, now);
@@ -260,7 +233,7 @@ static void st_check(struct st_run *r, struct st_endpoint *ep, const uint8_t *bu
                 (unsigned long long)(f->received + n), (unsigned long long)f->total);
         return;
     }
-    st_content(f->seed, f->received, r->expect, n);
+    scn_content(f->seed, f->received, r->expect, n);
     if (f->res->mismatch_offset == UINT64_MAX && memcmp(buf, r->expect, n) != 0) {
         size_t i = 0;
         while (buf[i] == r->expect[i])

@@ -21,6 +21,9 @@
 
 #define SCN_MAX_SUBFLOWS 8 /* per flow, as the stack's own limit */
 #define SCN_DEFAULT_SAMPLE_NS (100ull * 1000000ull)
+/* At most this many samples are kept (about 80 MB): the rest of a very long run is not
+ * sampled, and scn_result.samples_truncated says so. */
+#define SCN_MAX_SAMPLES (2u * 1024u * 1024u)
 
 /* A progress report, given every sample interval to scn_run_opts.progress. */
 struct scn_progress {
@@ -93,6 +96,7 @@ struct scn_result {
     char failure[256]; /* "" when the run itself worked (flows may still have failed) */
     uint64_t seed;
     uint64_t duration_ns; /* the limit used */
+    uint64_t sample_ns;   /* the interval of the samples */
     uint64_t end_ns;      /* simulated time when the run stopped */
     uint64_t events;      /* simulator events processed */
     double wall_seconds;  /* real time (not deterministic: never in a results file) */
@@ -102,6 +106,7 @@ struct scn_result {
     struct scn_link_result link[SCN_MAX_LINKS];
     struct scn_sample *samples; /* growing array, freed by scn_result_free */
     size_t nsamples, samples_cap;
+    bool samples_truncated; /* SCN_MAX_SAMPLES was reached */
 };
 
 /* Runs s with opts (NULL: defaults) into *r (initialised by the call; free it with
@@ -110,6 +115,9 @@ struct scn_result {
  * a pcap that cannot be written, the event budget spent). */
 int scn_run(const struct scn_scenario *s, const struct scn_run_opts *opts, struct scn_result *r);
 void scn_result_free(struct scn_result *r);
+
+/* The content a flow sends: bytes [off, off + len) of the deterministic stream `seed`. */
+void scn_content(uint64_t seed, uint64_t off, uint8_t *buf, size_t len);
 
 /* The baseline of a preset: a copy of s where flow `flow` is plain TCP from the address of
  * interface `iface` of its client (every other flow unchanged). UMPTCP_ERR_INVAL when flow or
