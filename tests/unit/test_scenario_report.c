@@ -494,7 +494,7 @@ static void test_text(void **state)
     assert_contains(t, "28.41 Mbit/s     100000000    28.158       12  MPTCP");
     assert_contains(t, "complete\n");
     assert_contains(t, "TCP (fallback: middlebox said \"no\" stripped)");
-    assert_contains(t, "intact but incomplete (bulk)\n");
+    assert_contains(t, "intact (sent until the end)\n");
     assert_contains(t, "4.67 Mbit/s");
     /* subflows: link, addresses, flags, share, bytes, srtt, retrans */
     assert_contains(t, "wifi  10.0.1.1:40000 -> 10.0.9.1:5202  -             66.9%");

@@ -44,8 +44,10 @@ static void state(const struct scn_flow *f, const struct scn_flow_result *fr, ch
         snprintf(buf, len, "FAILED: %s", scn_failure_reason(fr));
     else if (o == SCN_OUT_COMPLETE)
         snprintf(buf, len, "complete");
+    else if (f->bytes == 0)
+        snprintf(buf, len, "intact (sent until the end)");
     else
-        snprintf(buf, len, "intact but incomplete%s", f->bytes == 0 ? " (bulk)" : "");
+        snprintf(buf, len, "INCOMPLETE: intact, but not every byte arrived in time");
     clean(buf);
 }
 

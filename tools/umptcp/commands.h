@@ -7,7 +7,7 @@ struct umptcp_command {
     int (*main)(int argc, char **argv); /* argv[0] is the command name */
 };
 
-int cmd_demo_main(int argc, char **argv);
 int cmd_cat_main(int argc, char **argv);
+int cmd_sim_main(int argc, char **argv);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const struct umptcp_command commands[] = {
-    {"demo", "run a small simulated network and print what crosses its links", cmd_demo_main},
+    {"sim", "run a scenario (file or preset) in the deterministic network simulator", cmd_sim_main},
     {"cat", "copy stdin/stdout over a TCP connection of a umptcp stack on TUN devices",
      cmd_cat_main},
 };
