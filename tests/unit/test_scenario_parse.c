@@ -584,6 +584,12 @@ static void test_values_time(void **state)
     }
     assert_int_equal(scn_value_time("0.5ns", UINT64_MAX, &v, why, sizeof(why)), UMPTCP_ERR_INVAL);
     assert_string_equal(why, "not a whole number of nanoseconds");
+    assert_int_equal(scn_value_time("1.00000000000000000001s", UINT64_MAX, &v, why, sizeof(why)),
+                     UMPTCP_ERR_INVAL);
+    assert_string_equal(why, "not a whole number of nanoseconds");
+    assert_int_equal(scn_value_time("1.00000000000000000000s", UINT64_MAX, &v, why, sizeof(why)),
+                     0);
+    assert_int_equal(v, 1000000000ull);
     assert_int_equal(scn_value_time("18446744073709551616ns", UINT64_MAX, &v, why, sizeof(why)),
                      UMPTCP_ERR_INVAL);
     assert_non_null(strstr(why, "too large"));
@@ -657,6 +663,10 @@ static void test_values_size_rate(void **state)
     assert_string_equal(why, "too large");
     assert_int_equal(scn_value_rate("0.5bit", &v, why, sizeof(why)), UMPTCP_ERR_INVAL);
     assert_string_equal(why, "not a whole number of bit/s");
+    assert_int_equal(scn_value_rate("0.5", &v, why, sizeof(why)), UMPTCP_ERR_INVAL);
+    assert_string_equal(why, "expected a rate such as 20Mbit, 1.5Gbit or 0 (unlimited)");
+    assert_int_equal(scn_value_rate("0.000", &v, why, sizeof(why)), 0);
+    assert_int_equal(v, 0);
 }
 
 static void test_values_prob_bool_uint_name(void **state)

@@ -15,7 +15,9 @@ struct scn_dec {
     unsigned fd;
 };
 
-enum scn_dec_rc { SCN_DEC_OK, SCN_DEC_SYNTAX, SCN_DEC_RANGE };
+/* SYNTAX: not the expected form; INEXACT: not a whole number of the base unit (or a fraction
+ * with more significant digits than any unit can make whole); RANGE: too large. */
+enum scn_dec_rc { SCN_DEC_OK, SCN_DEC_SYNTAX, SCN_DEC_INEXACT, SCN_DEC_RANGE };
 
 struct scn_unit {
     const char *name;
@@ -42,15 +44,16 @@ static uint64_t scn_pow10(unsigned n)
     return p;
 }
 
-/* Reads [0-9]+(.[0-9]+)? at *p and advances *p past it. RANGE: the integer part overflows or
- * the fraction has more significant digits than SCN_FRAC_DIGITS_MAX. */
+/* Reads [0-9]+(.[0-9]+)? at *p and advances *p past it. RANGE: the integer part overflows;
+ * INEXACT: the fraction has more significant digits than SCN_FRAC_DIGITS_MAX (no unit here
+ * makes such a fraction whole: the largest, 6e10 ns, has ten factors of 10 at most). */
 static enum scn_dec_rc scn_dec_read(const char **p, struct scn_dec *d)
 {
     const char *s = *p;
     memset(d, 0, sizeof(*d));
     if (!scn_is_digit(*s))
         return SCN_DEC_SYNTAX;
-    bool overflow = false;
+    bool overflow = false, inexact = false;
     for (; scn_is_digit(*s); s++) {
         uint64_t digit = (uint64_t)(*s - '0');
         if (d->ip > (UINT64_MAX - digit) / 10)
@@ -67,14 +70,13 @@ static enum scn_dec_rc scn_dec_read(const char **p, struct scn_dec *d)
         size_t n = (size_t)(s - f);
         while (n > 0 && f[n - 1] == '0')
             n--;
-        if (n > SCN_FRAC_DIGITS_MAX)
-            overflow = true;
-        for (size_t i = 0; i < n && !overflow; i++)
+        inexact = n > SCN_FRAC_DIGITS_MAX;
+        for (size_t i = 0; i < n && !inexact; i++)
             d->frac = d->frac * 10 + (uint64_t)(f[i] - '0');
-        d->fd = overflow ? 0 : (unsigned)n;
+        d->fd = inexact ? 0 : (unsigned)n;
     }
     *p = s;
-    return overflow ? SCN_DEC_RANGE : SCN_DEC_OK;
+    return overflow ? SCN_DEC_RANGE : inexact ? SCN_DEC_INEXACT : SCN_DEC_OK;
 }
 
 static uint64_t scn_gcd(uint64_t a, uint64_t b)
@@ -87,8 +89,8 @@ static uint64_t scn_gcd(uint64_t a, uint64_t b)
     return a;
 }
 
-/* d * mult into *out. SCN_DEC_SYNTAX when the product is not a whole number, RANGE when it
- * does not fit. */
+/* d * mult into *out: INEXACT when the product is not a whole number, RANGE when it does not
+ * fit. */
 static enum scn_dec_rc scn_dec_scale(const struct scn_dec *d, uint64_t mult, uint64_t *out)
 {
     uint64_t v;
@@ -98,7 +100,7 @@ static enum scn_dec_rc scn_dec_scale(const struct scn_dec *d, uint64_t mult, uin
         uint64_t p = scn_pow10(d->fd), g = scn_gcd(mult, p);
         uint64_t need = p / g, q = mult / g; /* frac * mult / p == (frac / need) * q */
         if (d->frac % need != 0)
-            return SCN_DEC_SYNTAX;
+            return SCN_DEC_INEXACT;
         uint64_t add;
         if (__builtin_mul_overflow(d->frac / need, q, &add) || __builtin_add_overflow(v, add, &v))
             return SCN_DEC_RANGE;
@@ -167,14 +169,11 @@ int scn_value_time(const char *text, uint64_t max_ns, uint64_t *out, char *why, 
         snprintf(msg, sizeof(msg), "too large: expected a time of at most %s", max);
         return scn_why(why, whylen, msg);
     }
-    if (rc != SCN_DEC_OK) {
-        const char *p = text;
-        struct scn_dec d;
-        if (scn_dec_read(&p, &d) == SCN_DEC_OK && scn_unit_find(scn_time_units, p) != NULL)
-            return scn_why(why, whylen, "not a whole number of nanoseconds");
+    if (rc == SCN_DEC_INEXACT)
+        return scn_why(why, whylen, "not a whole number of nanoseconds");
+    if (rc != SCN_DEC_OK)
         return scn_why(why, whylen,
                        "expected a time such as 250ms, 1.5s or 2min (units ns, us, ms, s, min)");
-    }
     *out = v;
     return 0;
 }
@@ -191,16 +190,12 @@ int scn_value_size(const char *text, uint64_t *out, char *why, size_t whylen)
     enum scn_dec_rc rc = scn_scaled(text, scn_size_units, 1, &v, &bare);
     if (rc == SCN_DEC_RANGE)
         return scn_why(why, whylen, "too large");
-    if (rc != SCN_DEC_OK) {
-        const char *p = text;
-        struct scn_dec d;
-        if (scn_dec_read(&p, &d) == SCN_DEC_OK &&
-            (*p == '\0' || scn_unit_find(scn_size_units, p) != NULL))
-            return scn_why(why, whylen, "not a whole number of bytes");
+    if (rc == SCN_DEC_INEXACT)
+        return scn_why(why, whylen, "not a whole number of bytes");
+    if (rc != SCN_DEC_OK)
         return scn_why(why, whylen,
                        "expected a size such as 1500, 100KB or 64KiB (units B, KB, MB, GB, "
                        "KiB, MiB, GiB)");
-    }
     *out = v;
     return 0;
 }
@@ -216,19 +211,14 @@ int scn_value_rate(const char *text, uint64_t *out, char *why, size_t whylen)
     uint64_t v = 0;
     bool bare;
     enum scn_dec_rc rc = scn_scaled(text, scn_rate_units, 1, &v, &bare);
+    if (bare && !(rc == SCN_DEC_OK && v == 0))
+        rc = SCN_DEC_SYNTAX; /* a bare number other than 0 has no unit: bits or bytes? */
     if (rc == SCN_DEC_RANGE)
         return scn_why(why, whylen, "too large");
-    if (rc == SCN_DEC_OK && bare && v != 0)
-        rc = SCN_DEC_SYNTAX; /* a bare number other than 0 has no unit: bits or bytes? */
-    if (rc != SCN_DEC_OK) {
-        if (!bare) {
-            const char *p = text;
-            struct scn_dec d;
-            if (scn_dec_read(&p, &d) == SCN_DEC_OK && scn_unit_find(scn_rate_units, p) != NULL)
-                return scn_why(why, whylen, "not a whole number of bit/s");
-        }
+    if (rc == SCN_DEC_INEXACT)
+        return scn_why(why, whylen, "not a whole number of bit/s");
+    if (rc != SCN_DEC_OK)
         return scn_why(why, whylen, "expected a rate such as 20Mbit, 1.5Gbit or 0 (unlimited)");
-    }
     *out = v;
     return 0;
 }
@@ -244,12 +234,11 @@ int scn_value_prob(const char *text, double *out, char *why, size_t whylen)
     if (rc == SCN_DEC_SYNTAX || (*p != '\0' && !percent))
         return scn_why(why, whylen, expected);
     uint64_t limit = percent ? 100 : 1;
-    if (rc == SCN_DEC_RANGE || d.ip > limit || (d.ip == limit && d.fd > 0))
-        return scn_why(why, whylen,
-                       rc == SCN_DEC_RANGE && d.ip <= limit
-                           ? "too many digits"
-                           : "expected a probability from 0 to 1 (or 0% to 100%)");
-    if (d.fd > 17) /* ip * 10^fd + frac must fit */
+    bool above = rc == SCN_DEC_RANGE || d.ip > limit ||
+                 (d.ip == limit && (d.fd > 0 || rc == SCN_DEC_INEXACT));
+    if (above)
+        return scn_why(why, whylen, "expected a probability from 0 to 1 (or 0% to 100%)");
+    if (rc == SCN_DEC_INEXACT || d.fd > 17) /* ip * 10^fd + frac must fit */
         return scn_why(why, whylen, "too many digits");
     unsigned scale = d.fd + (percent ? 2u : 0u);
     /* One division of two exact doubles: correctly rounded, as strtod would be. */
