@@ -344,6 +344,27 @@ static void test_doc_example(void **state)
     assert_true(scn.baseline);
 }
 
+/* middlebox = nat with its public address on both directions of the link. */
+static void test_nat_link(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *text = "[host c]\naddress = 192.168.1.2\n[host s]\naddress = 203.0.113.1\n"
+                       "[router home]\n[router net]\n[link w]\na = c\nb = home\n"
+                       "[link up]\na = home\nb = net\nnat_address = 198.51.100.1\n"
+                       "middlebox = nat\n[link core]\na = net\nb = s\n"
+                       "[flow f]\nclient = c\nserver = s\n";
+    int rc = scn_parse_text(text, "nat.ini", &scn, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("%s", err);
+    const struct scn_link *up = &scn.link[1];
+    assert_int_equal(up->dir[0].middlebox, SCN_MB_NAT);
+    assert_int_equal(up->dir[1].middlebox, SCN_MB_NAT);
+    umptcp_addr pub;
+    assert_int_equal(umptcp_addr_parse(&pub, "198.51.100.1"), 0);
+    assert_true(umptcp_addr_equal(&up->nat_addr, &pub));
+}
+
 /* ---- bad inputs ------------------------------------------------------------------------ */
 
 /* 15 lines: two hosts, a router, two links, a flow (its section still open). */
@@ -426,6 +447,16 @@ static const struct bad bad_inputs[] = {
     {LX "rate = 20 Mbits\n", 19,
      "link 'x': rate '20 Mbits': expected a rate such as 20Mbit, 1.5Gbit or 0 (unlimited)"},
     {LX "rate = 1000\n", 19, "rate '1000': expected a rate"},
+    /* NAT */
+    {LX "middlebox = nat\n", 19, "link 'x': middlebox nat needs nat_address"},
+    {LX "nat_address = 198.51.100.1\n", 19, "link 'x': nat_address without middlebox = nat"},
+    {LX "middlebox.ab = nat\n", 19, "a NAT covers both directions: expected middlebox = nat"},
+    {LX "middlebox = nat\nnat_address = 198.51.100.1\nmiddlebox.ba = none\n", 21,
+     "middlebox of b->a replaces half of its NAT"},
+    {LX "middlebox = nat\nnat_address = 10.0.9.1\n", 20, "nat_address is a host's address"},
+    {LX "nat_address = 1.2.3\n", 19, "nat_address '1.2.3'"},
+    {LX "nat_address = 198.51.100.1\nnat_address = 198.51.100.2\n", 20,
+     "nat_address given twice (first on line 19)"},
     {LX "rate = 99999999999Gbit\n", 19, "rate '99999999999Gbit': too large"},
     {LX "delay = 2h\n", 19, "delay '2h': expected a time such as"},
     {LX "delay.ba = 61min\n", 19, "delay.ba '61min': too large: expected a time of at most 60min"},
@@ -438,7 +469,7 @@ static const struct bad bad_inputs[] = {
     {LX "rate.ba = 1Mbit\nqueue = 50ms\n", 20,
      "link 'x': queue is a time but the rate of a->b is 0 (unlimited)"},
     {LX "reorder = 1%\nreorder_delay.ba = 0\n", 20, "reorder_delay of b->a is 0"},
-    {LX "middlebox = nat\n", 19, "middlebox 'nat': expected none, strip-mptcp"},
+    {LX "middlebox = firewall\n", 19, "middlebox 'firewall': expected none, strip-mptcp"},
     {LX "colour = red\n", 19, "link 'x': unknown key 'colour'"},
     {LX "rate.xy = 1Mbit\n", 19, "unknown key 'rate.xy'"},
     {LX "a.ab = r\n", 19, "unknown key 'a.ab'"},
@@ -803,11 +834,17 @@ static void test_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_doc_example),      cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_too_many),         cmocka_unit_test(test_values_time),
-        cmocka_unit_test(test_values_size_rate), cmocka_unit_test(test_values_prob_bool_uint_name),
-        cmocka_unit_test(test_ops_names),        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_doc_example),
+        cmocka_unit_test(test_nat_link),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_too_many),
+        cmocka_unit_test(test_values_time),
+        cmocka_unit_test(test_values_size_rate),
+        cmocka_unit_test(test_values_prob_bool_uint_name),
+        cmocka_unit_test(test_ops_names),
+        cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

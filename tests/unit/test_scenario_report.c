@@ -559,7 +559,8 @@ static void test_json(void **state)
     assert_contains(j1, "\"sha256_sent\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                         "aaaaaaaaaaa\"");
     assert_contains(j1, "\"link\": \"lte\",\n          \"local\": \"10.0.2.1:40001\",\n"
-                        "          \"remote\": \"10.0.9.1:5202\",\n          \"join\": true,\n"
+                        "          \"remote\": \"10.0.9.1:5202\",\n          \"seen_as\": null,\n"
+                        "          \"join\": true,\n"
                         "          \"backup\": true,\n          \"bytes_acked\": 33100000,\n"
                         "          \"share\": 0.331000,\n          \"srtt_ms\": 81.500,\n"
                         "          \"cwnd_bytes\": 64000,\n          \"retrans_segs\": 9\n");

@@ -56,6 +56,8 @@ enum scn_middlebox {
     SCN_MB_REWRITE_PAYLOAD,  /* changes a few payload bytes of some data segments, fixing the
                                 TCP checksum (an application-level gateway) */
     SCN_MB_DROP_ADD_ADDR,    /* drops every segment carrying an ADD_ADDR announcement */
+    SCN_MB_NAT,              /* both directions of a link: end a is inside a NAT whose public
+                                address is scn_link.nat_addr (source NAT with port mapping) */
 };
 
 /* One direction of a link: the simulator's link model (sim_link.h) and a middlebox. */
@@ -71,6 +73,7 @@ struct scn_link {
     size_t node[2];        /* [0] end a, [1] end b */
     int iface[2];          /* host ends: index into the host's iface[]; router ends: -1 */
     struct scn_dir dir[2]; /* [0] a -> b, [1] b -> a */
+    umptcp_addr nat_addr;  /* SCN_MB_NAT: the NAT's public address (routed toward end a) */
     int line;
 };
 

@@ -82,23 +82,30 @@ static bool scn_sockaddr_equal(const umptcp_sockaddr *a, const umptcp_sockaddr *
     return a->port == b->port && umptcp_addr_equal(&a->addr, &b->addr);
 }
 
-/* The server's view of client subflow i: the subflow with the mirrored 4-tuple. */
+/* The server's view of client subflow i: the subflow with the mirrored 4-tuple or, when a
+ * NAT rewrote the client's end, the server's subflow of the same index with the same server
+ * end (both sides number subflows in the order their handshakes began). */
 static void scn_flow_match_server(struct scn_flowrun *fr, size_t i)
 {
     umptcp_mptcp_info mi;
     if (umptcp_conn_get_mptcp_info(fr->server.conn, &mi) != UMPTCP_OK)
         return;
     const umptcp_conn_info *ci = &fr->sub[i].client.tcp;
+    umptcp_subflow_info si;
     for (unsigned k = 0; k < mi.subflows; k++) {
-        umptcp_subflow_info si;
-        if (umptcp_conn_get_subflow_info(fr->server.conn, k, &si) != UMPTCP_OK)
-            continue;
-        if (scn_sockaddr_equal(&si.tcp.local, &ci->remote) &&
+        if (umptcp_conn_get_subflow_info(fr->server.conn, k, &si) == UMPTCP_OK &&
+            scn_sockaddr_equal(&si.tcp.local, &ci->remote) &&
             scn_sockaddr_equal(&si.tcp.remote, &ci->local)) {
             fr->sub[i].server = si;
             fr->sub[i].have_server = true;
             return;
         }
+    }
+    if (i < mi.subflows &&
+        umptcp_conn_get_subflow_info(fr->server.conn, (unsigned)i, &si) == UMPTCP_OK &&
+        scn_sockaddr_equal(&si.tcp.local, &ci->remote)) {
+        fr->sub[i].server = si;
+        fr->sub[i].have_server = true;
     }
 }
 

@@ -70,9 +70,27 @@ struct scn_flowrun {
     bool done; /* sized: every stream ended and both ends closed */
 };
 
+#define SCN_NAT_MAX_MAPPINGS 4096
+#define SCN_NAT_FIRST_PORT 20000
+
+struct scn_nat_entry {
+    umptcp_sockaddr inside;
+    uint16_t pub_port;
+};
+
+/* A NAT on a link: shared by the middleboxes of its two directions. */
+struct scn_nat {
+    umptcp_addr pub;
+    struct scn_nat_entry e[SCN_NAT_MAX_MAPPINGS];
+    size_t n;
+    uint64_t unmapped_drops, full_drops;
+};
+
 /* What a middlebox on one direction of a link keeps. */
 struct scn_mb_state {
     enum scn_middlebox kind;
+    struct scn_nat *nat; /* SCN_MB_NAT: the link's NAT */
+    bool inbound;        /* SCN_MB_NAT: the direction from end b to end a */
     uint64_t seen, changed, data_segs;
     uint8_t payload[65536];
 };
@@ -88,6 +106,7 @@ struct scn_runner {
     int router_ifindex[SCN_MAX_LINKS][2]; /* a router end's interface of each link end */
     struct sim_link *link[SCN_MAX_LINKS][2];
     struct scn_mb_state *mb[SCN_MAX_LINKS][2];
+    struct scn_nat *nat[SCN_MAX_LINKS];
     struct scn_flowrun flow[SCN_MAX_FLOWS];
     struct scn_evctx {
         struct scn_runner *run;

@@ -16,4 +16,10 @@
 struct sim_verdict scn_mb_rebuild(struct sim_mb_packet *p, const struct wire_segment *seg,
                                   bool strip, bool rewrite, uint8_t *scratch, size_t scratch_len);
 
+/* Writes seg back into p with other addresses and ports (a NAT's rewrite): src and dst as
+ * given, everything else kept, checksums recomputed. PASS, or DROP when it cannot be built. */
+struct sim_verdict scn_mb_readdress(struct sim_mb_packet *p, const struct wire_segment *seg,
+                                    const umptcp_sockaddr *src, const umptcp_sockaddr *dst,
+                                    uint8_t *scratch, size_t scratch_len);
+
 #endif

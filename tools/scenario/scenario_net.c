@@ -77,11 +77,18 @@ static int scn_net_link_dir(struct scn_runner *run, size_t l, int from, int from
     if (d->middlebox == SCN_MB_NONE)
         return UMPTCP_OK;
     struct scn_mb_state *mb = calloc(1, sizeof(*mb));
-    if (mb == NULL) {
+    if (mb == NULL || (d->middlebox == SCN_MB_NAT && run->nat[l] == NULL &&
+                       (run->nat[l] = calloc(1, sizeof(*run->nat[l]))) == NULL)) {
+        free(mb);
         scn_run_fail(run, "out of memory");
         return UMPTCP_ERR_NOMEM;
     }
     mb->kind = d->middlebox;
+    if (d->middlebox == SCN_MB_NAT) {
+        mb->nat = run->nat[l];
+        mb->nat->pub = lk->nat_addr;
+        mb->inbound = from == 1;
+    }
     run->mb[l][from] = mb;
     sim_link_set_middlebox(run->link[l][from], scn_mb_hook, mb);
     return UMPTCP_OK;
@@ -106,11 +113,20 @@ static int scn_net_links(struct scn_runner *run)
     return UMPTCP_OK;
 }
 
-/* Routes to one host address: breadth-first from the link that reaches its interface,
+/* True when link l is a NAT's and the walk would leave it from its inside (end a) to its
+ * outside: addresses inside a NAT are not routable from outside it. */
+static bool scn_net_nat_blocks(const struct scn_scenario *s, size_t l, int from_end)
+{
+    return s->link[l].dir[0].middlebox == SCN_MB_NAT && from_end == 0;
+}
+
+/* Routes to one address: breadth-first from the link that reaches it (from end host_end),
  * through routers only (hosts never forward); each router gets a host route out of the
- * interface one hop closer. Links are tried in declaration order, so ties go to the first. */
+ * interface one hop closer. Links are tried in declaration order, so ties go to the first.
+ * A NAT's public address (nat_public) is routed across its own link; other addresses never
+ * cross a NAT outward. */
 static int scn_net_route_addr(struct scn_runner *run, size_t l0, int host_end,
-                              const umptcp_addr *addr)
+                              const umptcp_addr *addr, bool nat_public)
 {
     const struct scn_scenario *s = run->s;
     bool seen[SCN_MAX_NODES] = {false};
@@ -118,8 +134,8 @@ static int scn_net_route_addr(struct scn_runner *run, size_t l0, int host_end,
     size_t head = 0, tail = 0;
     const struct scn_link *first = &s->link[l0];
     size_t x = first->node[1 - host_end];
-    if (s->node[x].kind != SCN_NODE_ROUTER)
-        return UMPTCP_OK; /* host to host: no router involved */
+    if (s->node[x].kind != SCN_NODE_ROUTER || (!nat_public && scn_net_nat_blocks(s, l0, host_end)))
+        return UMPTCP_OK; /* host to host, or behind a NAT: no route */
     seen[first->node[host_end]] = true;
     seen[x] = true;
     int rc = sim_router_add_route(run->node[x], addr, addr->family == UMPTCP_AF_INET ? 32 : 128,
@@ -131,7 +147,8 @@ static int scn_net_route_addr(struct scn_runner *run, size_t l0, int host_end,
             const struct scn_link *lk = &s->link[l];
             for (int end = 0; end < 2; end++) {
                 size_t y = lk->node[end];
-                if (lk->node[1 - end] != r || seen[y] || s->node[y].kind != SCN_NODE_ROUTER)
+                if (lk->node[1 - end] != r || seen[y] || s->node[y].kind != SCN_NODE_ROUTER ||
+                    scn_net_nat_blocks(s, l, 1 - end))
                     continue;
                 seen[y] = true;
                 rc = sim_router_add_route(run->node[y], addr,
@@ -148,13 +165,21 @@ static int scn_net_routes(struct scn_runner *run)
 {
     const struct scn_scenario *s = run->s;
     for (size_t l = 0; l < s->nlink; l++) {
+        /* A NAT's public address lives behind end a of its link. */
+        if (s->link[l].dir[0].middlebox == SCN_MB_NAT) {
+            int rc = scn_net_route_addr(run, l, 0, &s->link[l].nat_addr, true);
+            if (rc != UMPTCP_OK) {
+                scn_run_fail(run, "routes: %s", umptcp_strerror(rc));
+                return rc;
+            }
+        }
         for (int end = 0; end < 2; end++) {
             const struct scn_node *nd = &s->node[s->link[l].node[end]];
             if (nd->kind != SCN_NODE_HOST)
                 continue;
             const struct scn_iface *ifc = &nd->iface[s->link[l].iface[end]];
             for (size_t k = 0; k < ifc->naddr; k++) {
-                int rc = scn_net_route_addr(run, l, end, &ifc->addr[k]);
+                int rc = scn_net_route_addr(run, l, end, &ifc->addr[k], false);
                 if (rc != UMPTCP_OK) {
                     scn_run_fail(run, "routes: %s", umptcp_strerror(rc));
                     return rc;
@@ -209,6 +234,8 @@ void scn_net_free(struct scn_runner *run)
         run->pcap[n] = NULL;
     }
     for (size_t l = 0; l < SCN_MAX_LINKS; l++) {
+        free(run->nat[l]);
+        run->nat[l] = NULL;
         for (int d = 0; d < 2; d++) {
             free(run->mb[l][d]);
             run->mb[l][d] = NULL;

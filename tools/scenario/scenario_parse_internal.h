@@ -49,6 +49,7 @@ struct scn_plink {
     int line[SCN_LK_COUNT][2];     /* the line that set the direction's value */
     bool queue_time[2];            /* the queue was given as a time: queue_ns[dir] */
     uint64_t queue_ns[2];
+    int nat_line; /* nat_address: its line, 0 when not given */
 };
 
 struct scn_pflow {

@@ -18,7 +18,7 @@ static const char *const scn_lkey_names[SCN_LK_COUNT] = {
 };
 
 static const char *const scn_middlebox_names[] = {
-    "none", "strip-mptcp", "strip-mptcp-data", "rewrite-payload", "drop-add-addr",
+    "none", "strip-mptcp", "strip-mptcp-data", "rewrite-payload", "drop-add-addr", "nat",
 };
 
 void scn_link_defaults(struct scn_link *l)
@@ -80,8 +80,8 @@ static int scn_link_value(enum scn_lkey k, const char *value, struct scn_lval *v
             }
         }
         snprintf(why, len,
-                 "expected none, strip-mptcp, strip-mptcp-data, rewrite-payload or "
-                 "drop-add-addr");
+                 "expected none, strip-mptcp, strip-mptcp-data, rewrite-payload, "
+                 "drop-add-addr or nat");
         return -1;
     case SCN_LK_COUNT:
         break;
@@ -156,17 +156,31 @@ static bool scn_link_key_split(const char *key, enum scn_lkey *k, int *variant)
     return false;
 }
 
+/* nat_address = ADDR: the public address of the link's NAT (middlebox = nat). */
+static int scn_link_nat_address(struct scn_pstate *st, const char *key, const char *value)
+{
+    if (!scn_key_once(st, SCN_LK_COUNT * 3 + 2, key))
+        return 0;
+    char why[SCN_WHY_MAX];
+    if (!scn_addr_value(value, &st->s->link[st->cur].nat_addr, why, sizeof(why)))
+        return scn_fail_value(st, key, value, why);
+    st->link[st->cur].nat_line = st->lineno;
+    return 1;
+}
+
 int scn_link_key(struct scn_pstate *st, const char *key, const char *value)
 {
     if (strcmp(key, "a") == 0 || strcmp(key, "b") == 0)
         return scn_link_end(st, key[0] - 'a', key, value);
+    if (strcmp(key, "nat_address") == 0)
+        return scn_link_nat_address(st, key, value);
     enum scn_lkey k;
     int variant;
     if (!scn_link_key_split(key, &k, &variant))
         return scn_fail(st, st->lineno,
-                        "%s: unknown key '%s' (expected a, b, rate, delay, queue, loss, reorder, "
-                        "duplicate, reorder_delay or middlebox, the last eight optionally with "
-                        ".ab or .ba)",
+                        "%s: unknown key '%s' (expected a, b, nat_address, rate, delay, queue, "
+                        "loss, reorder, duplicate, reorder_delay or middlebox, the last eight "
+                        "optionally with .ab or .ba)",
                         st->ctx, key);
     if (!scn_key_once(st, (size_t)k * 3 + (size_t)variant, key))
         return 0;
@@ -174,6 +188,9 @@ int scn_link_key(struct scn_pstate *st, const char *key, const char *value)
     char why[SCN_WHY_MAX];
     if (scn_link_value(k, value, &v, why, sizeof(why)) != 0)
         return scn_fail_value(st, key, value, why);
+    if (k == SCN_LK_MIDDLEBOX && v.u == SCN_MB_NAT && variant != 0)
+        return scn_fail_value(st, key, value,
+                              "a NAT covers both directions: expected middlebox = nat");
     struct scn_plink *pl = &st->link[st->cur];
     uint8_t *key_prio = pl->prio[k % SCN_LK_COUNT]; /* k < SCN_LK_COUNT: said for gcc -O2 */
     int *key_line = pl->line[k % SCN_LK_COUNT];

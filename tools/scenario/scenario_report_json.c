@@ -50,6 +50,7 @@ static void subflow_object(struct scn_json *w, size_t k, const struct scn_subflo
     scn_json_kstring(w, "link", sf->link);
     scn_json_kstring(w, "local", sf->local);
     scn_json_kstring(w, "remote", sf->remote);
+    ktext_or_null(w, "seen_as", sf->seen_as);
     scn_json_kbool(w, "join", sf->join);
     scn_json_kbool(w, "backup", sf->backup);
     scn_json_kuint(w, "bytes_acked", sf->bytes_acked);
@@ -218,6 +219,8 @@ int scn_report_json(FILE *out, const struct scn_report *rep)
     ktext_or_null(&w, "failure", rep->result->failure);
     kseconds(&w, "end_s", rep->result->end_ns);
     scn_json_kuint(&w, "events", rep->result->events);
+    kseconds(&w, "sample_s", rep->result->sample_ns);
+    scn_json_kbool(&w, "samples_truncated", rep->result->samples_truncated);
     flows_array(&w, rep);
     links_array(&w, rep);
     baselines_array(&w, rep);

@@ -176,8 +176,8 @@ static void scn_sha_hex(EVP_MD_CTX *md, char out[65])
 {
     unsigned char d[32];
     unsigned len = 0;
-    EVP_MD_CTX *copy = EVP_MD_CTX_new();
     out[0] = '\0';
+    EVP_MD_CTX *copy = md != NULL ? EVP_MD_CTX_new() : NULL;
     if (copy == NULL)
         return;
     if (EVP_MD_CTX_copy_ex(copy, md) == 1 && EVP_DigestFinal_ex(copy, d, &len) == 1)
@@ -207,6 +207,10 @@ static void scn_result_subflows(const struct scn_runner *run, const struct scn_f
                     ? scn_iface_link(run->s, node, iface)
                     : -1;
         snprintf(sr->link, sizeof(sr->link), "%s", l >= 0 ? run->s->link[l].name : "");
+        const umptcp_sockaddr *seen = &fr->sub[k].server.tcp.remote;
+        if (fr->sub[k].have_server)
+            snprintf(sr->seen_as, sizeof(sr->seen_as), "%s:%u",
+                     umptcp_addr_format(&seen->addr, a, sizeof(a)), seen->port);
         sr->join = ci->join;
         sr->backup = ci->backup || ci->peer_backup;
         sr->bytes_acked = scn_sub_bytes(fr, k);
@@ -351,11 +355,10 @@ static int scn_run_world(struct scn_runner *run, uint64_t duration)
         rc = scn_schedule(run, duration);
     if (rc == UMPTCP_OK)
         rc = scn_loop(run, duration);
-    if (rc == UMPTCP_OK || run->r->nflow > 0) {
-        for (size_t i = 0; i < run->s->nflow; i++)
+    for (size_t i = 0; i < run->s->nflow; i++)
+        if (run->flow[i].f != NULL) /* set up before a failure, if any */
             scn_result_flow(run, &run->flow[i], run->r->end_ns);
-        scn_result_links(run);
-    }
+    scn_result_links(run);
     run->r->events = sim_world_event_count(run->w);
     sim_world_free(run->w);
     run->w = NULL;

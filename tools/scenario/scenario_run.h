@@ -49,9 +49,12 @@ struct scn_run_opts {
 struct scn_subflow_result {
     char local[UMPTCP_ADDR_STRLEN + 8], remote[UMPTCP_ADDR_STRLEN + 8]; /* "ADDR:PORT" */
     char link[SCN_NAME_MAX]; /* the link of the client's interface it uses ("" if none) */
-    bool join;               /* opened with MP_JOIN */
-    bool backup;             /* ours or the peer's backup flag */
-    uint64_t bytes_acked;    /* payload the receiver acknowledged on it (its sequence space) */
+    /* The client's end as the server sees it: differs from `local` behind a NAT; "" when the
+     * server's view of the subflow is not known. */
+    char seen_as[UMPTCP_ADDR_STRLEN + 8];
+    bool join;            /* opened with MP_JOIN */
+    bool backup;          /* ours or the peer's backup flag */
+    uint64_t bytes_acked; /* payload the receiver acknowledged on it (its sequence space) */
     uint64_t retrans_segs;
     uint64_t srtt_us; /* at the end (or when the flow closed) */
     uint32_t cwnd;    /* bytes */

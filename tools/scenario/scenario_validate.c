@@ -87,6 +87,33 @@ static bool scn_resolve_queue(struct scn_pstate *st, size_t li, int d)
     return true;
 }
 
+/* middlebox = nat needs nat_address (and the reverse), on both directions, with an address
+ * no host has. */
+static bool scn_validate_nat(struct scn_pstate *st, size_t li)
+{
+    struct scn_link *l = &st->s->link[li];
+    const struct scn_plink *pl = &st->link[li];
+    bool ab = l->dir[0].middlebox == SCN_MB_NAT, ba = l->dir[1].middlebox == SCN_MB_NAT;
+    if (ab != ba)
+        return scn_fail(st, pl->line[SCN_LK_MIDDLEBOX][ab ? 1 : 0],
+                        "link '%s': middlebox of %s replaces half of its NAT: a NAT covers "
+                        "both directions",
+                        l->name, scn_dir_names[ab ? 1 : 0]);
+    if (ab && pl->nat_line == 0)
+        return scn_fail(st, pl->line[SCN_LK_MIDDLEBOX][0],
+                        "link '%s': middlebox nat needs nat_address (the NAT's public address)",
+                        l->name);
+    if (!ab && pl->nat_line != 0)
+        return scn_fail(st, pl->nat_line, "link '%s': nat_address without middlebox = nat",
+                        l->name);
+    if (ab && scn_find_addr(st->s, &l->nat_addr, NULL, NULL))
+        return scn_fail(st, pl->nat_line,
+                        "link '%s': nat_address is a host's address: expected an address of "
+                        "its own",
+                        l->name);
+    return true;
+}
+
 static bool scn_validate_link(struct scn_pstate *st, size_t li)
 {
     struct scn_link *l = &st->s->link[li];
@@ -97,6 +124,8 @@ static bool scn_validate_link(struct scn_pstate *st, size_t li)
         return scn_fail(st, pl->end_line[1],
                         "link '%s': a and b are both on '%s' (expected two different nodes)",
                         l->name, st->s->node[l->node[0]].name);
+    if (!scn_validate_nat(st, li))
+        return false;
     for (int d = 0; d < 2; d++) {
         const struct sim_link_config *c = &l->dir[d].cfg;
         if (!scn_resolve_queue(st, li, d))
