@@ -245,6 +245,13 @@ static void tcp_out_retransmit(struct tcp_sock *sk, const struct tcp_rtx_next *n
     mib_inc(sk->env->mib, MIB_TCP_RETRANS_SEGS);
     if (sk->prr.active)
         tcp_prr_on_send(&sk->prr, next->len);
+    /* The head of the window sent again gets a full RTO to be acknowledged, as Linux does
+     * (tcp_xmit_retransmit_queue): RFC 6298 5.3 restarts the timer only on new ACKs, so after
+     * a fast retransmission that a full queue dropped, RACK's second try (RFC 8985 6.2: one
+     * RTT after the first) would otherwise be cut short by an RTO armed before the first,
+     * collapsing cwnd to one segment for a loss recovery that was working. */
+    if (next->seq == sk->snd_una && sk->timer[TCP_TIMER_RTO] != 0)
+        sk->timer[TCP_TIMER_RTO] = now + tcp_rtt_rto(&sk->rtt);
 }
 
 /* How many new bytes may go now (0 = none): data available, the peer's window, the
