@@ -276,6 +276,15 @@ static void test_middlebox(void **state)
         fail_msg("middlebox: mptcp %d, fallback '%s'", x->r.flow[0].mptcp, x->r.flow[0].fallback);
     }
     printf("    fell back: %s\n", x->r.flow[0].fallback);
+    /* The phone's own counters say so, as the kernel's would (nstat). */
+    bool counted = false;
+    for (size_t h = 0; h < x->r.nhost; h++)
+        for (size_t k = 0; k < x->r.host[h].ncounters; k++)
+            counted |=
+                strcmp(x->r.host[h].name, "phone") == 0 &&
+                strcmp(x->r.host[h].counters[k].name, "MPTcpExtMPCapableFallbackSYNACK") == 0 &&
+                x->r.host[h].counters[k].value == 1;
+    assert_true(counted);
     free_run(x);
 }
 

@@ -79,6 +79,21 @@ static double link_bytes(const struct scn_result *r, const char *link, uint64_t 
     return bytes;
 }
 
+/* A counter of a host at the end of the run (0 when it stayed 0). */
+static uint64_t host_counter(const struct scn_result *r, const char *host, const char *name)
+{
+    for (size_t i = 0; i < r->nhost; i++) {
+        if (strcmp(r->host[i].name, host) != 0)
+            continue;
+        for (size_t k = 0; k < r->host[i].ncounters; k++)
+            if (strcmp(r->host[i].counters[k].name, name) == 0)
+                return r->host[i].counters[k].value;
+        return 0;
+    }
+    fail_msg("no host %s", host);
+    return 0;
+}
+
 /* Each path behind its own NAT (RFC 8684 3.9 expects joins to work through them): the
  * server sees the NATs' addresses; the transfer completes over both. */
 static void test_nat_on_both_paths(void **state)
@@ -105,6 +120,7 @@ static void test_nat_on_both_paths(void **state)
         assert_true(strncmp(f->sub[k].seen_as, nat, strlen(nat)) == 0);
         assert_true(f->sub[k].share > 0.2);
     }
+    assert_int_equal(host_counter(&r, "server", "MPTcpExtMPJoinAckRx"), 1);
     scn_result_free(&r);
 }
 
@@ -251,6 +267,9 @@ static void test_no_rto_collapse_in_steady_state(void **state)
     }
     printf("lowest cwnd after 2 s: %u bytes at %.1f s\n", lowest, (double)lowest_at / 1e9);
     assert_true(lowest >= 20 * 1448);
+    /* The sender's own counter agrees: no retransmission timeout at all. */
+    assert_int_equal(host_counter(&r, "server", "TcpExtTCPTimeouts"), 0);
+    assert_true(host_counter(&r, "server", "TcpRetransSegs") > 0); /* losses there were */
     scn_result_free(&r);
 }
 

@@ -183,6 +183,25 @@ static void links_array(struct scn_json *w, const struct scn_report *rep)
     scn_json_end_array(w);
 }
 
+/* Each host's non-zero stack counters, like `nstat` on a real host. */
+static void hosts_array(struct scn_json *w, const struct scn_report *rep)
+{
+    const struct scn_result *r = rep->result;
+    scn_json_key(w, "hosts");
+    scn_json_begin_array(w);
+    for (size_t i = 0; i < r->nhost; i++) {
+        scn_json_begin_object(w);
+        scn_json_kstring(w, "name", r->host[i].name);
+        scn_json_key(w, "counters");
+        scn_json_begin_object(w);
+        for (size_t k = 0; k < r->host[i].ncounters; k++)
+            scn_json_kuint(w, r->host[i].counters[k].name, r->host[i].counters[k].value);
+        scn_json_end_object(w);
+        scn_json_end_object(w);
+    }
+    scn_json_end_array(w);
+}
+
 static void baselines_array(struct scn_json *w, const struct scn_report *rep)
 {
     scn_json_key(w, "baselines");
@@ -223,6 +242,7 @@ int scn_report_json(FILE *out, const struct scn_report *rep)
     scn_json_kbool(&w, "samples_truncated", rep->result->samples_truncated);
     flows_array(&w, rep);
     links_array(&w, rep);
+    hosts_array(&w, rep);
     baselines_array(&w, rep);
     scn_json_end_object(&w);
     return scn_json_finish(&w) == 0 ? 0 : UMPTCP_ERR_IO;

@@ -249,6 +249,27 @@ static void scn_result_flow(struct scn_runner *run, struct scn_flowrun *fr, uint
     scn_result_subflows(run, fr, res);
 }
 
+/* The non-zero counters of every host's stack. */
+static void scn_result_hosts(struct scn_runner *run)
+{
+    struct scn_result *r = run->r;
+    for (size_t n = 0; n < run->s->nnode; n++) {
+        if (run->stack[n] == NULL)
+            continue;
+        struct scn_host_result *h = &r->host[r->nhost++];
+        snprintf(h->name, sizeof(h->name), "%s", run->s->node[n].name);
+        size_t total = umptcp_stack_counters(run->stack[n], NULL, 0);
+        umptcp_counter *all = total > 0 ? calloc(total, sizeof(*all)) : NULL;
+        if (all == NULL)
+            continue;
+        total = umptcp_stack_counters(run->stack[n], all, total);
+        for (size_t i = 0; i < total; i++)
+            if (all[i].value != 0)
+                all[h->ncounters++] = all[i];
+        h->counters = all;
+    }
+}
+
 static void scn_result_links(struct scn_runner *run)
 {
     run->r->nlink = run->s->nlink;
@@ -359,6 +380,7 @@ static int scn_run_world(struct scn_runner *run, uint64_t duration)
         if (run->flow[i].f != NULL) /* set up before a failure, if any */
             scn_result_flow(run, &run->flow[i], run->r->end_ns);
     scn_result_links(run);
+    scn_result_hosts(run);
     run->r->events = sim_world_event_count(run->w);
     sim_world_free(run->w);
     run->w = NULL;
@@ -394,6 +416,12 @@ int scn_run(const struct scn_scenario *s, const struct scn_run_opts *opts, struc
 
 void scn_result_free(struct scn_result *r)
 {
+    for (size_t i = 0; i < r->nhost; i++) {
+        free(r->host[i].counters);
+        r->host[i].counters = NULL;
+        r->host[i].ncounters = 0;
+    }
+    r->nhost = 0;
     free(r->samples);
     r->samples = NULL;
     r->nsamples = r->samples_cap = 0;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "scenario/scenario.h"
+#include "umptcp/stack.h"
 
 #define SCN_MAX_SUBFLOWS 8 /* per flow, as the stack's own limit */
 #define SCN_DEFAULT_SAMPLE_NS (100ull * 1000000ull)
@@ -91,6 +92,14 @@ struct scn_sample {
     uint64_t srtt_us; /* subflow only */
 };
 
+/* A host's stack counters at the end of the run (Linux's Ip/Tcp/TcpExt/MPTcpExt names), the
+ * non-zero ones, in the stack's order. */
+struct scn_host_result {
+    char name[SCN_NAME_MAX];
+    umptcp_counter *counters; /* names are the stack's static strings */
+    size_t ncounters;
+};
+
 struct scn_link_result {
     struct sim_link_counters dir[2]; /* a -> b, b -> a */
 };
@@ -107,6 +116,8 @@ struct scn_result {
     struct scn_flow_result flow[SCN_MAX_FLOWS];
     size_t nlink;
     struct scn_link_result link[SCN_MAX_LINKS];
+    size_t nhost; /* hosts in the scenario's order (routers left out) */
+    struct scn_host_result host[SCN_MAX_NODES];
     struct scn_sample *samples; /* growing array, freed by scn_result_free */
     size_t nsamples, samples_cap;
     bool samples_truncated; /* SCN_MAX_SAMPLES was reached */
