@@ -199,6 +199,10 @@ static size_t mptcp_conn_chunk_len(const struct mptcp_conn *mc, const struct mpt
         const struct tcp_sock *sk = sf->sk;
         uint32_t busy = tcp_rtx_pipe(&sk->rtx) + mptcp_conn_unsent(sk);
         uint32_t room = sk->cc.st.cwnd > busy ? sk->cc.st.cwnd - busy : 0;
+        /* Whole segments only: a chunk is one mapping and no segment crosses a mapping's
+         * end, so a remainder here would go out as a small segment of its own. */
+        if (sk->mss != 0)
+            room -= room % sk->mss;
         if (room < sk->mss)
             room = sk->mss; /* the scheduler chose it: at least one segment */
         if (len > room)

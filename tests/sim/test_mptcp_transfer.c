@@ -63,10 +63,13 @@ static struct sm_result *run(const char *name, struct sm_config *cfg)
         sm_result_print(cfg, res, stdout);
     else
         for (size_t i = 0; i < res->nsub; i++)
-            printf("    subflow %zu path %zu %s: %llu B new, %llu B again, data %.3f-%.3f s\n", i,
-                   res->sub[i].path, res->sub[i].join ? "join" : "initial",
+            printf("    subflow %zu path %zu %s: %llu B new, %llu B again, %llu of %llu segments "
+                   "short, data %.3f-%.3f s\n",
+                   i, res->sub[i].path, res->sub[i].join ? "join" : "initial",
                    (unsigned long long)res->sub[i].c2s.new_bytes,
                    (unsigned long long)res->sub[i].c2s.retrans_bytes,
+                   (unsigned long long)res->sub[i].c2s.short_segs,
+                   (unsigned long long)res->sub[i].c2s.data_segs,
                    (double)res->sub[i].c2s.first_data_ns / 1e9,
                    (double)res->sub[i].c2s.last_data_ns / 1e9);
     fflush(stdout);
@@ -102,6 +105,10 @@ static void check_common(const struct sm_config *cfg, const struct sm_result *re
     if (st_client_counter(r, "MPTcpExtReinject") == 0)
         assert_int_equal(sum, cfg->st.bytes_c2s);
     assert_int_equal(res->untracked_segs, 0);
+    /* Data goes to a subflow in whole segments: a chunk cut at the congestion window's
+     * remainder became a mapping of its own and a small segment (about half of them once). */
+    for (size_t i = 0; i < res->nsub; i++)
+        assert_true(res->sub[i].c2s.short_segs * 100 <= res->sub[i].c2s.data_segs + 100);
 }
 
 static void two_paths(struct sm_config *cfg, uint64_t seed)
@@ -441,6 +448,30 @@ static void test_ooo_limit(void **state)
     assert_true(sm_path_bytes(&r, 1, ST_DIR_FWD, SIZE_MAX) > 0);
 }
 
+/* ---- a receiver that reads slowly: the data-level window limits the sender ---------------- */
+
+/* A small receive buffer makes the peer's data-level window, not the congestion windows, the
+ * limit: its edge moves in steps as the application reads, and a chunk cut at the edge is a
+ * mapping (and a segment) of its own. The receiver announces its window in whole segments
+ * (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2), so segments stay large. */
+static void test_window_limited(void **state)
+{
+    (void)state;
+    static umptcp_config small_rcvbuf;
+    umptcp_config_init(&small_rcvbuf);
+    small_rcvbuf.rcvbuf = 48 * 1024;
+    small_rcvbuf.rcvbuf_max = 48 * 1024;
+    struct sm_config cfg;
+    two_paths(&cfg, 17);
+    cfg.st.bytes_c2s = 16 * MIB;
+    cfg.st.server.stack_cfg = &small_rcvbuf;
+    cfg.st.time_limit_ns = 120 * SEC;
+    struct sm_result *res = run("window_limited", &cfg);
+    struct sm_result r = *res;
+    free(res);
+    check_common(&cfg, &r);
+}
+
 /* ---- (e) IPv6 --------------------------------------------------------------------------- */
 
 static void test_ipv6(void **state)
@@ -515,6 +546,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_path_outage),
         cmocka_unit_test(test_add_addr_lost),
         cmocka_unit_test(test_ipv6),
+        /* the data level's limits */
+        cmocka_unit_test(test_window_limited),
         cmocka_unit_test(test_ooo_limit),
         cmocka_unit_test(test_remove_addr_client),
         cmocka_unit_test(test_remove_addr_server),

@@ -121,6 +121,7 @@ static void sm_count(const struct sm_config *cfg, struct sm_dir_stats *d,
         d->snd_max = end;
     }
     d->data_segs++;
+    d->short_segs += len < SM_SHORT_SEG;
     d->bytes += len;
     d->new_bytes += fresh;
     d->retrans_bytes += len - fresh;

@@ -31,11 +31,15 @@
 
 #define SM_MAX_SUBFLOWS 16
 #define SM_MAX_MARKS 4
+/* A data segment below RFC 9293's default MSS is "short": in bulk transfers only the last
+ * one of a burst or a repair should be. */
+#define SM_SHORT_SEG 536
 
 /* What one host sent on one subflow. */
 struct sm_dir_stats {
     uint64_t segs;                          /* TCP segments (all) */
     uint64_t data_segs;                     /* segments with payload */
+    uint64_t short_segs;                    /* ... of fewer than SM_SHORT_SEG bytes */
     uint64_t bytes;                         /* payload bytes (new and again) */
     uint64_t new_bytes;                     /* payload beyond the highest sequence sent before */
     uint64_t retrans_bytes;                 /* payload at or below it (retransmissions) */
