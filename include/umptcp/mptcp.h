@@ -47,13 +47,18 @@ typedef struct umptcp_subflow_info {
     bool peer_backup; /* the peer asked us to use it as a backup (its B flag) */
     uint8_t local_id; /* address IDs (RFC 8684 3.2): 0 for the initial subflow's addresses */
     uint8_t remote_id;
+    uint32_t id; /* this subflow's number, unique for the connection's lifetime (0 = the
+                    initial one, then 1, 2, ... in the order they were created) */
 } umptcp_subflow_info;
 
 /* Errors: UMPTCP_ERR_INVAL (NULL argument). */
 UMPTCP_API int umptcp_conn_get_mptcp_info(const umptcp_conn *c, umptcp_mptcp_info *out);
-/* Subflow index (0 = the initial one, then in the order they were created; closed subflows
- * keep their place; the same indexes as umptcp_conn_subflow_rst() in umptcp/pm.h). Errors:
- * UMPTCP_ERR_INVAL, UMPTCP_ERR_NOTFOUND (index >= subflows). */
+/* Subflow index (0 = the initial one, then in the order they were created; the same indexes
+ * as umptcp_conn_subflow_rst() in umptcp/pm.h). Closed subflows keep their place, with their
+ * last figures, until the connection has UMPTCP_MPTCP_MAX_SUBFLOWS of them at once; then
+ * those closed and done with are freed (paths that come and go never use up a connection)
+ * and the later ones move down: `id` names a subflow for good. Errors: UMPTCP_ERR_INVAL,
+ * UMPTCP_ERR_NOTFOUND (index >= subflows). */
 UMPTCP_API int umptcp_conn_get_subflow_info(const umptcp_conn *c, unsigned index,
                                             umptcp_subflow_info *out);
 

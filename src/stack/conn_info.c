@@ -130,5 +130,6 @@ int umptcp_conn_get_subflow_info(const umptcp_conn *c, unsigned index, umptcp_su
     out->peer_backup = sf->peer_backup;
     out->local_id = sf->local_id;
     out->remote_id = sf->remote_id;
+    out->id = sf->id;
     return UMPTCP_OK;
 }

@@ -287,6 +287,7 @@ static void test_subflow_members(void **state)
     sf.backup = true;
     sf.local_id = 2;
     sf.remote_id = 5;
+    sf.id = 3;
     assert_int_equal(umptcp_addr_parse(&sf.tcp.local.addr, "10.0.1.2"), 0);
     sf.tcp.local.port = 50000;
     assert_int_equal(umptcp_addr_parse(&sf.tcp.remote.addr, "10.0.0.1"), 0);
@@ -303,6 +304,7 @@ static void test_subflow_members(void **state)
     stats_json_end_object(&d.w);
     assert_int_equal(doc_close(&d), 0);
     const char *want_head = "{\n"
+                            "  \"id\": 3,\n"
                             "  \"initial\": false,\n"
                             "  \"join\": true,\n"
                             "  \"usable\": true,\n"

@@ -529,6 +529,26 @@ static const struct bad bad_inputs[] = {
     {BASE "[events]\n1s = remove-address c\n", 17, "remove-address 'c': expected an IPv4"},
     {BASE "[events]\n1s = backup 10.0.0.1 maybe\n", 17, "backup 'maybe': expected on or off"},
     {BASE "[events]\n1s = delay l 2h\n", 17, "delay '2h': expected a time"},
+    /* addresses over time */
+    {BASE "[events]\n1s = add-address\n", 17, "expected 'add-address ADDRESS'"},
+    {BASE "[events]\n1s = add-address 10.8.8.8\n", 17, "no host has the address 10.8.8.8"},
+    {BASE "[events]\n1s = add-address 10.0.1.1\n2s = add-address 10.0.1.1\n", 18,
+     "[events]: add-address 10.0.1.1: host 'c' already has the address at that time (added on "
+     "line 17)"},
+    {BASE "[events]\n2s = remove-address 10.0.1.1\n1s = remove-address 10.0.1.1\n", 17,
+     "remove-address 10.0.1.1: host 'c' does not have the address at that time (removed on "
+     "line 18)"},
+    {BASE "[events]\n1s = backup 10.0.1.1 on\n2s = add-address 10.0.1.1\n", 17,
+     "backup 10.0.1.1: host 'c' does not have the address at that time (it is added later, so "
+     "absent until then)"},
+    {BASE "[events]\n1s = add-address 10.0.0.1\n", 13,
+     "flow 'f': its source address 10.0.0.1 is not there when it starts at 0s (it is added "
+     "later)"},
+    {BASE "[flow g]\nclient = c\nserver = s\nport = 80\nstart = 2s\n[events]\n"
+          "1s = remove-address 10.0.9.1\n",
+     16,
+     "flow 'g': its server address 10.0.9.1 is not there when it starts at 2s (removed on "
+     "line 22)"},
 };
 
 static void test_bad_inputs(void **state)

@@ -35,6 +35,8 @@ enum scn_node_kind { SCN_NODE_HOST, SCN_NODE_ROUTER };
  * marks it as a backup path (umptcp_stack_set_backup, RFC 8684 3.3.8). */
 struct scn_iface {
     umptcp_addr addr[SCN_MAX_IFACE_ADDRS];
+    bool late[SCN_MAX_IFACE_ADDRS]; /* absent until an add-address event (set by validation:
+                                       the address's first add/remove event is an add) */
     size_t naddr;
     bool backup;
     int line;
@@ -110,6 +112,7 @@ enum scn_event_kind {
     SCN_EV_LOSS,        /* p: probability */
     SCN_EV_QUEUE,       /* value: bytes */
     SCN_EV_REMOVE_ADDR, /* the host owning addr removes it (umptcp_stack_remove_address) */
+    SCN_EV_ADD_ADDR,    /* it gets it (back): umptcp_stack_add_address on its interface */
     SCN_EV_BACKUP,      /* the host owning addr marks it backup (on) or not (MP_PRIO) */
 };
 
@@ -124,6 +127,7 @@ struct scn_event {
     uint64_t value;
     double p;
     size_t node;      /* address events: the host */
+    size_t iface;     /* address events: the host's interface with addr */
     umptcp_addr addr; /* address events */
     bool on;          /* SCN_EV_BACKUP */
     int line;

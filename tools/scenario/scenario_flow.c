@@ -88,31 +88,44 @@ static bool scn_sockaddr_equal(const umptcp_sockaddr *a, const umptcp_sockaddr *
     return a->port == b->port && umptcp_addr_equal(&a->addr, &b->addr);
 }
 
-/* The server's view of client subflow i: the subflow with the mirrored 4-tuple or, when a
- * NAT rewrote the client's end, the server's subflow of the same index with the same server
- * end (both sides number subflows in the order their handshakes began). */
-static void scn_flow_match_server(struct scn_flowrun *fr, size_t i)
+/* The server's view of the subflow in slot k (the client's subflow at index `index` now):
+ * the subflow with the mirrored 4-tuple or, when a NAT rewrote the client's end, the server's
+ * subflow at the same index with the same server end (both sides number subflows in the order
+ * their handshakes began, and free closed ones alike). */
+static void scn_flow_match_server(struct scn_flowrun *fr, size_t k, unsigned index)
 {
     umptcp_mptcp_info mi;
     if (umptcp_conn_get_mptcp_info(fr->server.conn, &mi) != UMPTCP_OK)
         return;
-    const umptcp_conn_info *ci = &fr->sub[i].client.tcp;
+    const umptcp_conn_info *ci = &fr->sub[k].client.tcp;
     umptcp_subflow_info si;
-    for (unsigned k = 0; k < mi.subflows; k++) {
-        if (umptcp_conn_get_subflow_info(fr->server.conn, k, &si) == UMPTCP_OK &&
+    for (unsigned j = 0; j < mi.subflows; j++) {
+        if (umptcp_conn_get_subflow_info(fr->server.conn, j, &si) == UMPTCP_OK &&
             scn_sockaddr_equal(&si.tcp.local, &ci->remote) &&
             scn_sockaddr_equal(&si.tcp.remote, &ci->local)) {
-            fr->sub[i].server = si;
-            fr->sub[i].have_server = true;
+            fr->sub[k].server = si;
+            fr->sub[k].have_server = true;
             return;
         }
     }
-    if (i < mi.subflows &&
-        umptcp_conn_get_subflow_info(fr->server.conn, (unsigned)i, &si) == UMPTCP_OK &&
+    if (index < mi.subflows &&
+        umptcp_conn_get_subflow_info(fr->server.conn, index, &si) == UMPTCP_OK &&
         scn_sockaddr_equal(&si.tcp.local, &ci->remote)) {
-        fr->sub[i].server = si;
-        fr->sub[i].have_server = true;
+        fr->sub[k].server = si;
+        fr->sub[k].have_server = true;
     }
+}
+
+/* The slot of the client's subflow `id`: the one it had, or the next free one (ids grow, so
+ * slots stay in the order the subflows were opened); SCN_MAX_SUBFLOWS when all are taken. */
+static size_t scn_flow_slot(struct scn_flowrun *fr, uint32_t id)
+{
+    for (size_t k = 0; k < fr->nsub; k++)
+        if (fr->sub[k].client.id == id)
+            return k;
+    if (id + 1 > fr->next_sub_id)
+        fr->next_sub_id = id + 1;
+    return fr->nsub < SCN_MAX_SUBFLOWS ? fr->nsub++ : SCN_MAX_SUBFLOWS;
 }
 
 void scn_flow_refresh(struct scn_flowrun *fr)
@@ -123,14 +136,16 @@ void scn_flow_refresh(struct scn_flowrun *fr)
     fr->have_mptcp = true;
     snprintf(fr->fallback, sizeof(fr->fallback), "%s",
              fr->mptcp.fallback != NULL ? fr->mptcp.fallback : "");
-    size_t n = fr->mptcp.subflows < SCN_MAX_SUBFLOWS ? fr->mptcp.subflows : SCN_MAX_SUBFLOWS;
-    for (size_t i = 0; i < n; i++) {
-        if (umptcp_conn_get_subflow_info(c, (unsigned)i, &fr->sub[i].client) != UMPTCP_OK)
+    for (unsigned i = 0; i < fr->mptcp.subflows; i++) {
+        umptcp_subflow_info si;
+        if (umptcp_conn_get_subflow_info(c, i, &si) != UMPTCP_OK)
             continue;
-        if (i >= fr->nsub)
-            fr->nsub = i + 1;
+        size_t k = scn_flow_slot(fr, si.id);
+        if (k == SCN_MAX_SUBFLOWS)
+            continue;
+        fr->sub[k].client = si;
         if (fr->server.conn != NULL)
-            scn_flow_match_server(fr, i);
+            scn_flow_match_server(fr, k, i);
     }
 }
 

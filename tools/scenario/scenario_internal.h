@@ -63,8 +63,9 @@ struct scn_flowrun {
     bool have_mptcp;
     umptcp_mptcp_info mptcp;
     char fallback[96];
-    struct scn_subview sub[SCN_MAX_SUBFLOWS];
+    struct scn_subview sub[SCN_MAX_SUBFLOWS]; /* by the client's subflow id, in order */
     size_t nsub;
+    uint32_t next_sub_id;                      /* one past the highest client subflow id seen */
     uint64_t last_sub_bytes[SCN_MAX_SUBFLOWS]; /* at the previous sample */
     uint64_t last_delivered;
     bool done; /* sized: every stream ended and both ends closed */

@@ -31,13 +31,17 @@ static int scn_net_nodes(struct scn_runner *run)
         }
         for (size_t i = 0; i < nd->niface; i++) {
             for (size_t k = 0; k < nd->iface[i].naddr; k++) {
-                rc = sim_stack_add_address(run->node[n], (int)i + 1, &nd->iface[i].addr[k]);
+                /* An address added by a later event is the node's (routes reach it) but not
+                 * yet the stack's. */
+                const umptcp_addr *a = &nd->iface[i].addr[k];
+                rc = nd->iface[i].late[k] ? sim_node_add_address(run->node[n], (int)i + 1, a)
+                                          : sim_stack_add_address(run->node[n], (int)i + 1, a);
                 if (rc != UMPTCP_OK) {
                     scn_run_fail(run, "host '%s': address: %s", nd->name, umptcp_strerror(rc));
                     return rc;
                 }
-                if (nd->iface[i].backup)
-                    umptcp_stack_set_backup(run->stack[n], &nd->iface[i].addr[k], true);
+                if (nd->iface[i].backup && !nd->iface[i].late[k])
+                    umptcp_stack_set_backup(run->stack[n], a, true);
             }
         }
     }

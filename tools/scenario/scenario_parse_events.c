@@ -25,12 +25,13 @@ static const struct scn_action scn_actions[] = {
     {"loss", SCN_EV_LOSS, 3, "loss LINK PROBABILITY"},
     {"queue", SCN_EV_QUEUE, 3, "queue LINK SIZE"},
     {"remove-address", SCN_EV_REMOVE_ADDR, 2, "remove-address ADDRESS"},
+    {"add-address", SCN_EV_ADD_ADDR, 2, "add-address ADDRESS"},
     {"backup", SCN_EV_BACKUP, 3, "backup ADDRESS on|off"},
 };
 
 static bool scn_event_is_link(enum scn_event_kind k)
 {
-    return k != SCN_EV_REMOVE_ADDR && k != SCN_EV_BACKUP;
+    return k != SCN_EV_REMOVE_ADDR && k != SCN_EV_ADD_ADDR && k != SCN_EV_BACKUP;
 }
 
 /* LINK, LINK.ab or LINK.ba. */
@@ -112,7 +113,7 @@ int scn_event_key(struct scn_pstate *st, const char *key, const char *value)
     if (a == NULL)
         return scn_fail(st, st->lineno,
                         "%s: '%s = %s': expected an action: down, up, rate, delay, loss, queue, "
-                        "remove-address or backup",
+                        "remove-address, add-address or backup",
                         st->ctx, key, value);
     if (ntok != a->ntok)
         return scn_fail(st, st->lineno, "%s: '%s = %s': expected '%s'", st->ctx, key, value,

@@ -112,6 +112,10 @@ void scn_flow_defaults(struct scn_flow *f);
 /* Cross references, defaults that depend on other sections, event order (after the whole
  * text was read). */
 bool scn_validate(struct scn_pstate *st);
+/* After the events are sorted: each address's presence over time (remove-address only what is
+ * there, add-address only what is not, backup only what is there), which addresses start
+ * absent (scn_iface.late), and every flow's source and server address there at its start. */
+bool scn_validate_addr_events(struct scn_pstate *st);
 
 /* The address text into *out; false (and a message in why) when it is not one address. */
 bool scn_addr_value(const char *text, umptcp_addr *out, char *why, size_t whylen);

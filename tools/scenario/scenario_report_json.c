@@ -115,6 +115,7 @@ static void flow_result_members(struct scn_json *w, const struct scn_flow_result
     for (size_t k = 0; k < fr->nsub && k < SCN_MAX_SUBFLOWS; k++)
         subflow_object(w, k, &fr->sub[k]);
     scn_json_end_array(w);
+    scn_json_kuint(w, "untracked_subflows", fr->untracked_subflows);
 }
 
 static void flows_array(struct scn_json *w, const struct scn_report *rep)

@@ -134,6 +134,9 @@ static void subflow_rows(FILE *out, const struct scn_flow_result *fr)
                 wlink, sf->link[0] != 0 ? sf->link : "-", wends, ends, sub_flags(sf), share,
                 sf->bytes_acked, srtt, sf->retrans_segs);
     }
+    if (fr->untracked_subflows > 0)
+        fprintf(out, "    ... and %zu more subflows, not reported (at most %d per flow)\n",
+                fr->untracked_subflows, SCN_MAX_SUBFLOWS);
 }
 
 /* One line per MPTCP flow with baselines:

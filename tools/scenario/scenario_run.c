@@ -57,15 +57,34 @@ static void scn_event_link(struct scn_runner *run, const struct scn_event *ev, s
                      umptcp_strerror(rc));
 }
 
+/* The host gets the address (back) on its interface, as a backup when the interface is one. */
+static int scn_add_addr(struct scn_runner *run, const struct scn_event *ev)
+{
+    umptcp_stack *st = run->stack[ev->node];
+    int rc = umptcp_stack_add_address(st, (int)ev->iface + 1, &ev->addr);
+    if (rc == UMPTCP_OK && run->s->node[ev->node].iface[ev->iface].backup)
+        rc = umptcp_stack_set_backup(st, &ev->addr, true);
+    return rc;
+}
+
 static void scn_event_addr(struct scn_runner *run, const struct scn_event *ev)
 {
     umptcp_stack *st = run->stack[ev->node];
-    int rc = ev->kind == SCN_EV_REMOVE_ADDR ? umptcp_stack_remove_address(st, &ev->addr)
-                                            : umptcp_stack_set_backup(st, &ev->addr, ev->on);
+    int rc;
+    const char *action;
+    if (ev->kind == SCN_EV_REMOVE_ADDR) {
+        action = "remove-address";
+        rc = umptcp_stack_remove_address(st, &ev->addr);
+    } else if (ev->kind == SCN_EV_ADD_ADDR) {
+        action = "add-address";
+        rc = scn_add_addr(run, ev);
+    } else {
+        action = "backup";
+        rc = umptcp_stack_set_backup(st, &ev->addr, ev->on);
+    }
     if (rc != UMPTCP_OK) {
         char a[UMPTCP_ADDR_STRLEN];
-        scn_run_fail(run, "event (line %d): %s %s: %s", ev->line,
-                     ev->kind == SCN_EV_REMOVE_ADDR ? "remove-address" : "backup",
+        scn_run_fail(run, "event (line %d): %s %s: %s", ev->line, action,
                      umptcp_addr_format(&ev->addr, a, sizeof(a)), umptcp_strerror(rc));
     }
 }
@@ -76,7 +95,8 @@ static void scn_event_fire(struct sim_world *w, void *arg, uint64_t now)
     (void)now;
     struct scn_evctx *ctx = arg;
     const struct scn_event *ev = ctx->ev;
-    if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_BACKUP) {
+    if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_ADD_ADDR ||
+        ev->kind == SCN_EV_BACKUP) {
         scn_event_addr(ctx->run, ev);
         return;
     }
@@ -191,6 +211,7 @@ static void scn_result_subflows(const struct scn_runner *run, const struct scn_f
 {
     uint64_t total = 0;
     res->nsub = fr->nsub;
+    res->untracked_subflows = fr->next_sub_id > fr->nsub ? fr->next_sub_id - fr->nsub : 0;
     for (size_t k = 0; k < fr->nsub; k++)
         total += scn_sub_bytes(fr, k);
     for (size_t k = 0; k < fr->nsub; k++) {
@@ -438,7 +459,8 @@ int scn_single_path_variant(const struct scn_scenario *s, size_t flow, size_t if
         return UMPTCP_ERR_INVAL;
     const struct scn_iface *ifc = &client->iface[iface];
     for (size_t k = 0; k < ifc->naddr; k++) {
-        if (ifc->addr[k].family != f->server_addr.family)
+        /* An address that appears later cannot start a TCP connection at the flow's start. */
+        if (ifc->addr[k].family != f->server_addr.family || ifc->late[k])
             continue;
         *out = *s;
         out->baseline = false;

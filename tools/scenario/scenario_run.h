@@ -20,7 +20,9 @@
 #include "scenario/scenario.h"
 #include "umptcp/stack.h"
 
-#define SCN_MAX_SUBFLOWS 8 /* per flow, as the stack's own limit */
+/* Subflows reported per flow over its whole life (the stack has at most 8 at once, and frees
+ * closed ones when it needs room: a path that comes and goes opens a new one each time). */
+#define SCN_MAX_SUBFLOWS 32
 #define SCN_DEFAULT_SAMPLE_NS (100ull * 1000000ull)
 /* At most this many samples are kept (about 80 MB): the rest of a very long run is not
  * sampled, and scn_result.samples_truncated says so. */
@@ -79,6 +81,7 @@ struct scn_flow_result {
     uint64_t retrans_segs;
     struct scn_subflow_result sub[SCN_MAX_SUBFLOWS];
     size_t nsub;
+    size_t untracked_subflows; /* opened after the first SCN_MAX_SUBFLOWS: not reported */
 };
 
 /* One point of the time series (every sample interval of simulated time): per subflow, and
@@ -135,7 +138,8 @@ void scn_content(uint64_t seed, uint64_t off, uint8_t *buf, size_t len);
 
 /* The baseline of a preset: a copy of s where flow `flow` is plain TCP from the address of
  * interface `iface` of its client (every other flow unchanged). UMPTCP_ERR_INVAL when flow or
- * iface is out of range or the interface has no address of the server's family. */
+ * iface is out of range or the interface has no address of the server's family there from the
+ * start (scn_iface.late). */
 int scn_single_path_variant(const struct scn_scenario *s, size_t flow, size_t iface,
                             struct scn_scenario *out);
 

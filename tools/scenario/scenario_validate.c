@@ -260,8 +260,9 @@ static bool scn_validate_event(struct scn_pstate *st, size_t ei)
         return scn_fail(st, ev->line, "[events]: %s is after the end of the scenario (duration %s)",
                         t, d);
     }
-    if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_BACKUP) {
-        if (!scn_find_addr(s, &ev->addr, &ev->node, NULL))
+    if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_ADD_ADDR ||
+        ev->kind == SCN_EV_BACKUP) {
+        if (!scn_find_addr(s, &ev->addr, &ev->node, &ev->iface))
             return scn_fail(st, ev->line, "[events]: no host has the address %s",
                             scn_addr_str(&ev->addr, a, sizeof(a)));
         return true;
@@ -300,5 +301,5 @@ bool scn_validate(struct scn_pstate *st)
     if (s->nflow == 0)
         return scn_fail(st, 0, "no [flow NAME] section: a scenario needs at least one flow");
     scn_sort_events(s);
-    return true;
+    return scn_validate_addr_events(st);
 }

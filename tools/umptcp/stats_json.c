@@ -307,6 +307,7 @@ void stats_json_mptcp_members(struct stats_json *w, const umptcp_mptcp_info *m)
 
 void stats_json_subflow_members(struct stats_json *w, const umptcp_subflow_info *sf)
 {
+    stats_json_member_uint(w, "id", sf->id);
     stats_json_member_bool(w, "initial", sf->initial);
     stats_json_member_bool(w, "join", sf->join);
     stats_json_member_bool(w, "usable", sf->usable);
