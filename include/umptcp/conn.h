@@ -42,7 +42,7 @@ typedef struct umptcp_conn_opts {
     bool mptcp_checksum;  /* ask for DSS checksums (the A flag) */
     const char *pm;       /* path manager by name ("fullmesh", "ndiffports"); NULL = "fullmesh" */
     const char *sched;    /* packet scheduler by name ("minrtt", "rr"); NULL = "minrtt" */
-    uint8_t max_subflows; /* subflows per connection, the first included; 0 = 8 (the most) */
+    uint8_t max_subflows; /* subflows open at once, the first included; 0 = 8 (the most) */
 } umptcp_conn_opts;
 
 /* The most subflows an MPTCP connection can have. */

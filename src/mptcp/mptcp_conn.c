@@ -48,16 +48,19 @@ struct mptcp_conn *mptcp_conn_new(const umptcp_config *cfg, struct mib *mib,
     return mc;
 }
 
+static void mptcp_subflow_free(struct mptcp_subflow *sf)
+{
+    mptcp_smap_destroy(&sf->smap);
+    mptcp_rmap_destroy(&sf->rmap);
+    free(sf); /* the socket belongs to the caller (the stack frees it) */
+}
+
 void mptcp_conn_free(struct mptcp_conn *mc)
 {
     if (mc == NULL)
         return;
-    for (unsigned i = 0; i < mc->nsub; i++) {
-        struct mptcp_subflow *sf = mc->sub[i];
-        mptcp_smap_destroy(&sf->smap);
-        mptcp_rmap_destroy(&sf->rmap);
-        free(sf); /* the socket belongs to the caller (the stack frees it) */
-    }
+    for (unsigned i = 0; i < mc->nsub; i++)
+        mptcp_subflow_free(mc->sub[i]);
     mptcp_token_remove(mc->tokens, mc->local_token);
     mptcp_sched_release(&mc->sched);
     tcp_sndbuf_destroy(&mc->snd);
@@ -65,9 +68,38 @@ void mptcp_conn_free(struct mptcp_conn *mc)
     free(mc);
 }
 
+unsigned mptcp_conn_live_subflows(const struct mptcp_conn *mc)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < mc->nsub; i++)
+        n += !mc->sub[i]->closed;
+    return n;
+}
+
+bool mptcp_conn_subflow_done(const struct mptcp_conn *mc, unsigned i)
+{
+    if (i == 0 || i >= mc->nsub)
+        return false;
+    const struct mptcp_subflow *sf = mc->sub[i];
+    if (!sf->closed || sf->reinject_pending)
+        return false;
+    const struct tcp_sock *sk = sf->sk;
+    return sk == NULL || (sk->state == UMPTCP_STATE_CLOSED && tcp_rcvbuf_readable(&sk->rcv) == 0);
+}
+
+void mptcp_conn_drop_subflow(struct mptcp_conn *mc, unsigned i)
+{
+    if (i >= mc->nsub)
+        return;
+    mptcp_subflow_free(mc->sub[i]);
+    for (unsigned k = i + 1; k < mc->nsub; k++)
+        mc->sub[k - 1] = mc->sub[k];
+    mc->sub[--mc->nsub] = NULL;
+}
+
 struct mptcp_subflow *mptcp_conn_new_subflow(struct mptcp_conn *mc, bool initial)
 {
-    if (mc->nsub >= mc->max_subflows || mc->nsub >= MPTCP_MAX_SUBFLOWS)
+    if (mptcp_conn_live_subflows(mc) >= mc->max_subflows || mc->nsub >= MPTCP_MAX_SUBFLOWS)
         return NULL;
     struct mptcp_subflow *sf = calloc(1, sizeof(*sf));
     if (sf == NULL)

@@ -186,6 +186,16 @@ extern const struct tcp_sock_ops mptcp_subflow_tcp_ops;
  * upper = the returned subflow... see mptcp_conn_new_subflow). */
 struct mptcp_subflow *mptcp_conn_new_subflow(struct mptcp_conn *mc, bool initial);
 void mptcp_conn_set_subflow_sock(struct mptcp_subflow *sf, struct tcp_sock *sk);
+/* Subflows not closed yet: what max_subflows limits. Closed ones keep their place in sub[]
+ * (their figures stay readable) until the array is full; then the owner of the sockets drops
+ * those that are done with (mptcp_conn_subflow_done) to make room. */
+unsigned mptcp_conn_live_subflows(const struct mptcp_conn *mc);
+/* Closed, its socket CLOSED (or never made), nothing of it left to reinject, nothing received
+ * on it waiting to move up, and not the initial subflow (index 0: the connection's own
+ * socket, and the one fallback uses). */
+bool mptcp_conn_subflow_done(const struct mptcp_conn *mc, unsigned i);
+/* Frees subflow i (after the caller freed its socket); later subflows move down one place. */
+void mptcp_conn_drop_subflow(struct mptcp_conn *mc, unsigned i);
 
 /* The peer's SYN (passive open): learns its MP_CAPABLE (key-less in v1, flags). Returns false
  * when the SYN carries no usable MP_CAPABLE (the caller then uses plain TCP). */

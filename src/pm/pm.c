@@ -100,7 +100,8 @@ umptcp_addr mptcp_pm_initial_local(const struct mptcp_pm *pm)
 
 bool mptcp_pm_can_open(const struct mptcp_pm *pm)
 {
-    return pm->mc->nsub < pm->mc->max_subflows;
+    return mptcp_conn_live_subflows(pm->mc) < pm->mc->max_subflows &&
+           pm->mc->nsub < MPTCP_MAX_SUBFLOWS;
 }
 
 bool mptcp_pm_remote_joinable(const struct mptcp_pm *pm, const umptcp_sockaddr *remote)

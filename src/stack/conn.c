@@ -100,6 +100,8 @@ void stack_leave(umptcp_stack *s)
             conn_unlink(s, c);
             conn_free_socks(c);
             free(c);
+        } else {
+            conn_mptcp_reap_subflows(c);
         }
         c = next;
     }

@@ -165,6 +165,19 @@ static const struct mptcp_pm_host conn_pm_host = {
     .open_subflow = conn_pm_open_subflow,
 };
 
+void conn_mptcp_reap_subflows(umptcp_conn *c)
+{
+    struct mptcp_conn *mc = c->mp;
+    if (mc == NULL || mc->nsub < MPTCP_MAX_SUBFLOWS)
+        return;
+    for (unsigned i = mc->nsub; i-- > 1;) {
+        if (!mptcp_conn_subflow_done(mc, i))
+            continue;
+        tcp_sock_free(mc->sub[i]->sk);
+        mptcp_conn_drop_subflow(mc, i);
+    }
+}
+
 /* ---- the initial subflow --------------------------------------------------------------------- */
 
 struct tcp_sock *conn_mptcp_new(umptcp_stack *s, umptcp_conn *c, struct tcp_sock_params *p,
@@ -210,7 +223,7 @@ static void conn_mptcp_reject_join(umptcp_stack *s, int ifindex, const struct wi
                                    const struct mptcp_conn *mc)
 {
     struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_TCPRST};
-    bool limit = mc->nsub >= mc->max_subflows;
+    bool limit = mptcp_conn_live_subflows(mc) >= mc->max_subflows;
     o.u.tcprst.reason = limit ? WIRE_TCPRST_PROHIBITED : WIRE_TCPRST_NO_RESOURCES;
     o.u.tcprst.flags = WIRE_TCPRST_FLAG_T;
     uint8_t buf[WIRE_MPTCP_MAX_LEN];

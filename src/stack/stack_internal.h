@@ -133,6 +133,10 @@ struct tcp_sock *conn_mptcp_new(umptcp_stack *s, umptcp_conn *c, struct tcp_sock
  * went is removed from each connection (REMOVE_ADDR, 3.4.2). Timed at s->now. */
 void conn_mptcp_local_addr_added(umptcp_stack *s, const struct pm_local_addr *a);
 void conn_mptcp_local_addr_removed(umptcp_stack *s, const struct pm_local_addr *a);
+/* When c's subflow array is full, frees the sockets and records of the subflows done with
+ * (mptcp_conn_subflow_done), so that paths that come and go never use up the connection's
+ * subflows. Only outside callbacks (stack_leave), where no caller holds those sockets. */
+void conn_mptcp_reap_subflows(umptcp_conn *c);
 /* A peer's MP_JOIN SYN (3.2); false when seg is not one. */
 bool conn_mptcp_join_input(umptcp_stack *s, int ifindex, const struct wire_segment *seg,
                            uint64_t now, bool *handled);

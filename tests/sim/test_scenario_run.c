@@ -14,6 +14,7 @@
 #include "testutil.h"
 #include "umptcp/error.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,66 @@ static void test_remove_address_event(void **state)
     assert_true(after == 0);
     assert_true(link_bytes(&r, "wifi", 3 * SEC, r.end_ns) > 5e6);
     scn_result_free(&r);
+}
+
+/* WiFi comes and goes: the phone starts on LTE, gets its WiFi address at 1 s, loses it at
+ * 3, 6, ... 24 s and gets it back a second later each time: nine WiFi subflows over the
+ * connection's life, more than the 8 a connection has at once. Each must join and carry data
+ * (regression: closed subflows kept their places for good, so the 8th join was the last, and
+ * max_subflows counted closed ones too). The samples show no WiFi data before 1 s. */
+#define FLAPPING_WIFI                                                                              \
+    "[events]\n1s = add-address 10.0.1.1\n"                                                        \
+    "3s = remove-address 10.0.1.1\n4s = add-address 10.0.1.1\n"                                    \
+    "6s = remove-address 10.0.1.1\n7s = add-address 10.0.1.1\n"                                    \
+    "9s = remove-address 10.0.1.1\n10s = add-address 10.0.1.1\n"                                   \
+    "12s = remove-address 10.0.1.1\n13s = add-address 10.0.1.1\n"                                  \
+    "15s = remove-address 10.0.1.1\n16s = add-address 10.0.1.1\n"                                  \
+    "18s = remove-address 10.0.1.1\n19s = add-address 10.0.1.1\n"                                  \
+    "21s = remove-address 10.0.1.1\n22s = add-address 10.0.1.1\n"                                  \
+    "24s = remove-address 10.0.1.1\n25s = add-address 10.0.1.1\n"
+
+static void check_flapping_wifi(const char *flow_keys)
+{
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "[scenario]\nduration = 27s\n" TWO_PATHS
+             "source = 10.0.2.1\ndirection = download\n%s" FLAPPING_WIFI,
+             flow_keys);
+    parse(text);
+    struct scn_result r;
+    run(&r, NULL);
+    const struct scn_flow_result *f = &r.flow[0];
+    assert_true(f->connected);
+    assert_true(f->intact);
+    assert_string_equal(f->error, "");
+    assert_true(f->mptcp);
+    assert_int_equal(f->nsub, 10);
+    assert_int_equal(f->untracked_subflows, 0);
+    assert_string_equal(f->sub[0].link, "lte");
+    for (size_t k = 1; k < f->nsub; k++) {
+        printf("subflow %zu on %s: %" PRIu64 " bytes\n", k, f->sub[k].link, f->sub[k].bytes_acked);
+        assert_string_equal(f->sub[k].link, "wifi");
+        assert_true(f->sub[k].bytes_acked > 500000);
+    }
+    assert_true(link_bytes(&r, "wifi", 0, 1 * SEC) == 0);
+    assert_true(link_bytes(&r, "wifi", 25 * SEC, r.end_ns) > 1e6);
+    assert_int_equal(host_counter(&r, "server", "MPTcpExtMPJoinAckHMacFailure"), 0);
+    assert_int_equal(host_counter(&r, "server", "MPTcpExtMPJoinRejected"), 0);
+    assert_true(host_counter(&r, "server", "MPTcpExtMPJoinAckRx") >= 9);
+    scn_result_free(&r);
+}
+
+static void test_address_comes_and_goes(void **state)
+{
+    (void)state;
+    check_flapping_wifi("");
+}
+
+/* The same with max_subflows = 2: the limit counts open subflows, not closed ones. */
+static void test_address_comes_and_goes_two_subflows(void **state)
+{
+    (void)state;
+    check_flapping_wifi("max_subflows = 2\n");
 }
 
 /* backup on: after 2 s LTE is a backup path (MP_PRIO) and carries (almost) nothing while WiFi
@@ -278,6 +339,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nat_on_both_paths),
         cmocka_unit_test(test_remove_address_event),
+        cmocka_unit_test(test_address_comes_and_goes),
+        cmocka_unit_test(test_address_comes_and_goes_two_subflows),
         cmocka_unit_test(test_backup_event),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_both_ways_with_options),
