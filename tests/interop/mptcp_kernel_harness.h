@@ -255,6 +255,8 @@ struct app {
     size_t act_at;
     void (*act)(struct app *a, uint64_t now);
     bool acted;
+    /* Keep the upload open (no DATA_FIN, so new subflows stay possible) until act clears it. */
+    bool hold_shutdown;
 };
 
 static inline void app_pump(struct app *a, uint64_t now)
@@ -278,7 +280,7 @@ static inline void app_pump(struct app *a, uint64_t now)
             break;
         a->sent += (size_t)n;
     }
-    if (a->c != NULL && a->sent == UP_BYTES && !a->shut) {
+    if (a->c != NULL && a->sent == UP_BYTES && !a->shut && !a->hold_shutdown) {
         a->shut = true;
         umptcp_conn_shutdown(a->c, now);
     }

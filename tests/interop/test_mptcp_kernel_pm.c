@@ -12,6 +12,8 @@
 #include "mptcp_kernel_harness.h"
 #include "umptcp/pm.h"
 
+#include <net/if.h>
+
 #define ACT_AT (1u << 20) /* bytes umptcp has read from the kernel when the case acts */
 
 static char g_cmd[128]; /* what kernel_act runs */
@@ -107,6 +109,76 @@ static void test_umptcp_removes_address(void **state)
     check_kernel_clean();
     app_teardown(&a);
     assert_int_equal(netns_sh("ip link del dev umr3"), 0);
+    close(pfd[0]);
+}
+
+/* The second address comes and goes: every FLAP_STEP bytes read, umptcp removes it (RST
+ * with MP_TCPRST, REMOVE_ADDR) or gives it back (a new join), FLAP_TOGGLES times: 1 + 9 joins
+ * over the connection's life, more than the 8 subflows it has at once. Regression: closed
+ * subflows kept their places, so joins after the 8th subflow never happened. An address is
+ * removed only once the join from it is through (else the removal just aborts the join), and
+ * the DATA_FIN waits for the last toggle (no joins are made after it, as in Linux). */
+#define FLAP_TOGGLES 18
+#define FLAP_STEP (DOWN_BYTES / 128)
+
+static int g_flap_ifindex;
+static unsigned g_flaps;
+
+static void umptcp_flap_second(struct app *a, uint64_t now)
+{
+    (void)now;
+    umptcp_addr second;
+    assert_int_equal(umptcp_addr_parse(&second, "10.72.0.2"), 0);
+    umptcp_stack *st = host_runtime_stack(a->rt);
+    bool removing = g_flaps % 2 == 0;
+    if (removing && stack_mib(a, "MPTcpExtMPJoinSynAckRx") < 1 + g_flaps / 2) {
+        a->acted = false; /* the last join is not through yet: later */
+        a->act_at += FLAP_STEP;
+        return;
+    }
+    int rc = removing ? umptcp_stack_remove_address(st, &second)
+                      : umptcp_stack_add_address(st, g_flap_ifindex, &second);
+    assert_int_equal(rc, UMPTCP_OK);
+    if (++g_flaps < FLAP_TOGGLES) {
+        a->acted = false; /* once more, FLAP_STEP bytes later */
+        a->act_at += FLAP_STEP;
+    } else {
+        a->hold_shutdown = false;
+    }
+}
+
+static void test_umptcp_address_flaps(void **state)
+{
+    (void)state;
+    limits();
+    long long rm_before = kernel_mib("RmAddr"), join_before = kernel_mib("MPJoinAckRx");
+    struct app a;
+    app_setup_net(&a, "umr10", "10.71.0.1/24", "10.71.0.2");
+    app_add_path(&a, "umr11", "10.72.0.1/24", "10.72.0.2");
+    g_flap_ifindex = (int)if_nametoindex("umr11");
+    assert_true(g_flap_ifindex > 0);
+    g_flaps = 0;
+    a.act_at = FLAP_STEP;
+    a.act = umptcp_flap_second;
+    a.hold_shutdown = true;
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t child = kernel_server_at("0.0.0.0", 5105, pfd[1]);
+    app_connect(&a, "10.71.0.1", 5105);
+    app_finish(&a, child, pfd[0], pfd[1]);
+    print_message("  %u toggles; umptcp MPJoinSynAckRx %llu RmAddrTx %llu; kernel RmAddr +%lld "
+                  "MPJoinAckRx +%lld\n",
+                  g_flaps, (unsigned long long)stack_mib(&a, "MPTcpExtMPJoinSynAckRx"),
+                  (unsigned long long)stack_mib(&a, "MPTcpExtRmAddrTx"),
+                  kernel_mib("RmAddr") - rm_before, kernel_mib("MPJoinAckRx") - join_before);
+    assert_int_equal(g_flaps, FLAP_TOGGLES);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinSynAckRx"), 1 + FLAP_TOGGLES / 2);
+    assert_true(stack_mib(&a, "MPTcpExtRmAddrTx") >= FLAP_TOGGLES / 2);
+    assert_true(kernel_mib("RmAddr") - rm_before >= FLAP_TOGGLES / 2);
+    assert_int_equal(kernel_mib("MPJoinAckRx") - join_before, 1 + FLAP_TOGGLES / 2);
+    check_kernel_clean();
+    app_teardown(&a);
+    assert_int_equal(netns_sh("ip link del dev umr11"), 0);
     close(pfd[0]);
 }
 
@@ -218,6 +290,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_removes_endpoint),
         cmocka_unit_test(test_umptcp_removes_address),
+        cmocka_unit_test(test_umptcp_address_flaps),
         cmocka_unit_test(test_kernel_endpoint_to_backup),
         cmocka_unit_test(test_umptcp_mp_prio_to_kernel),
         cmocka_unit_test(test_join_rejected_kernel_rst),
