@@ -929,10 +929,7 @@ static void ss_drain(struct ss_world *w)
         ss_check_stack(&w->sut);
         if (ss_all_delivered(w, false))
             return;
-        /* MPTCP runs are held to the liveness bound only: a known case (tests/unit/
-         * test_stack_fuzz_regressions.c, mptcp_window_probe_stall) still waits for a subflow's
-         * persist timer to reopen a closed data-level window on a lossless wire. */
-        SS_CHECK(w->lost || w->mptcp || sec < SS_DRAIN_LOSSLESS_SECONDS,
+        SS_CHECK(w->lost || sec < SS_DRAIN_LOSSLESS_SECONDS,
                  "a lossless connection stalls (waits for a timer to deliver its data)");
         if (w->trace) {
             ss_trace_state(w, "drain");

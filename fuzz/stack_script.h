@@ -65,8 +65,7 @@
  * application reads is the byte the other one wrote at that offset, and at the end both
  * applications accept and read everything until both directions of every pair of connections
  * that did not fail are delivered (liveness, at most 10 virtual minutes; 5 s when the wire
- * never lost a packet, since then no data may wait for a timer; not yet for MPTCP runs, see
- * mptcp_window_probe_stall in tests/unit/test_stack_fuzz_regressions.c). Under the sanitizers, also
+ * never lost a packet, since then no data may wait for a timer). Under the sanitizers, also
  * no memory error, UB or leak. STACK_SCRIPT_TRACE=1 in the environment prints each op, the sockets'
  * state and the counters; STACK_SCRIPT_TRACE=2 also every packet delivered. */
 #ifndef UMPTCP_FUZZ_STACK_SCRIPT_H

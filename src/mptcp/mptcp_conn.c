@@ -126,6 +126,7 @@ void mptcp_conn_set_remote_key(struct mptcp_conn *mc, uint64_t key)
     mc->remote_key = key;
     mptcp_crypto_key_derive(key, &mc->remote_token, &mc->remote_idsn);
     mc->rcv_nxt = mc->remote_idsn + 1;
+    mc->rcv_adv = mc->rcv_nxt;
     /* The data level has no auto-tuning of its own: it offers the configured maximum (the
      * ring only grows as data actually waits in it). */
     struct tcp_rcvbuf_config rc = {.capacity = mc->cfg->rcvbuf_max,
@@ -584,6 +585,47 @@ size_t mptcp_conn_rcv_window(const struct mptcp_conn *mc)
     return mc->rcv_ready ? tcp_rcvbuf_window(&mc->rcv) : mc->cfg->rcvbuf;
 }
 
+void mptcp_conn_window_sent(struct mptcp_conn *mc, uint32_t win)
+{
+    /* RFC 8684 3.3.4: the window is relative to the DATA_ACK that every segment carries. */
+    uint64_t edge = mc->rcv_nxt + win;
+    if (mptcp_dsn_gt(edge, mc->rcv_adv))
+        mc->rcv_adv = edge;
+}
+
+/* Receiver-side silly window avoidance at the data level (RFC 9293 3.8.6.2.2 over the DSN
+ * space): after a read, is the shared window worth announcing? Each subflow judges its own
+ * announcements in its own sequence space, where data arriving on the others does not show:
+ * a window the peer saw closed could stay closed until its persist timer fired. */
+static bool mptcp_conn_window_update_due(const struct mptcp_conn *mc, uint32_t mss)
+{
+    uint64_t edge = mc->rcv_nxt + mptcp_conn_rcv_window(mc);
+    if (!mptcp_dsn_gt(edge, mc->rcv_adv))
+        return false;
+    uint64_t thresh = 2ull * mss, half = tcp_rcvbuf_capacity(&mc->rcv) / 2;
+    if (half < thresh)
+        thresh = half;
+    return edge - mc->rcv_adv >= thresh || mc->rcv_adv - mc->rcv_nxt < mss;
+}
+
+/* Announces the window on one subflow (the lowest RTT among those open) when due. */
+static void mptcp_conn_window_update(struct mptcp_conn *mc, uint64_t now)
+{
+    struct tcp_sock *best = NULL;
+    for (unsigned i = 0; i < mc->nsub; i++) {
+        struct tcp_sock *sk = mc->sub[i]->sk;
+        if (sk == NULL || mc->sub[i]->closed || !tcp_sock_synchronized(sk) ||
+            (mc->sub[i]->join && !mc->sub[i]->join_ok))
+            continue;
+        if (best == NULL || tcp_rtt_srtt(&sk->rtt) < tcp_rtt_srtt(&best->rtt))
+            best = sk;
+    }
+    if (best == NULL || !mptcp_conn_window_update_due(mc, best->mss))
+        return;
+    best->ack_now = true;
+    tcp_output(best, now);
+}
+
 uint64_t mptcp_conn_data_ack_value(const struct mptcp_conn *mc)
 {
     return mc->rcv_nxt + (mc->peer_fin ? 1u : 0u);
@@ -754,6 +796,7 @@ ssize_t mptcp_conn_read(struct mptcp_conn *mc, void *buf, size_t n, uint64_t now
         for (unsigned i = 0; i < mc->nsub; i++)
             if (mc->sub[i]->sk != NULL && !mc->sub[i]->closed)
                 tcp_output(mc->sub[i]->sk, now);
+        mptcp_conn_window_update(mc, now);
         return (ssize_t)got;
     }
     if (n == 0 || mc->peer_fin || mc->closed)

@@ -136,6 +136,7 @@ struct mptcp_conn {
     struct tcp_rcvbuf rcv;
     bool rcv_ready;   /* the remote IDSN is known and rcv initialised */
     uint64_t rcv_nxt; /* next DSN expected in order (64-bit view of rcv.rcv_nxt) */
+    uint64_t rcv_adv; /* the farthest data-level right edge announced (DATA_ACK + window) */
     bool peer_fin;    /* the peer's DATA_FIN was received in order */
     bool peer_fin_seen;
     bool in_read; /* inside mptcp_conn_read: no callback to the application */
@@ -224,6 +225,8 @@ bool mptcp_conn_usable(const struct mptcp_subflow *sf);
 void mptcp_conn_push(struct mptcp_conn *mc, uint64_t now);
 /* The shared receive window from rcv_nxt (3.3.4). */
 size_t mptcp_conn_rcv_window(const struct mptcp_conn *mc);
+/* A subflow announced win bytes from the current DATA_ACK. */
+void mptcp_conn_window_sent(struct mptcp_conn *mc, uint32_t win);
 /* DATA_ACK to send: the next DSN expected (counting the peer's DATA_FIN once received). */
 uint64_t mptcp_conn_data_ack_value(const struct mptcp_conn *mc);
 /* Every subflow finished or the connection failed: tell the owner once. */

@@ -317,6 +317,13 @@ static size_t mptcp_sf_rcv_window(struct tcp_sock *sk)
     return mptcp_conn_rcv_window(sf->mc);
 }
 
+static void mptcp_sf_window_sent(struct tcp_sock *sk, uint32_t win)
+{
+    struct mptcp_subflow *sf = sk->upper;
+    if (!sf->mc->fallback && sf->mc->rcv_ready)
+        mptcp_conn_window_sent(sf->mc, win);
+}
+
 static uint32_t mptcp_sf_seg_limit(struct tcp_sock *sk, uint32_t seq)
 {
     struct mptcp_subflow *sf = sk->upper;
@@ -406,6 +413,7 @@ const struct tcp_sock_ops mptcp_subflow_tcp_ops = {
     .opt_write = mptcp_sf_opt_write,
     .opt_input = mptcp_sf_opt_input,
     .rcv_window = mptcp_sf_rcv_window,
+    .window_sent = mptcp_sf_window_sent,
     .seg_limit = mptcp_sf_seg_limit,
     .established = mptcp_sf_established,
     .readable = mptcp_sf_readable,

@@ -44,6 +44,8 @@ uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn)
     uint32_t edge = rcv_nxt + (uint32_t)(field << ws);
     if (tcp_seq_gt(edge, sk->rcv_adv))
         sk->rcv_adv = edge;
+    if (sk->ops != NULL && sk->ops->window_sent != NULL)
+        sk->ops->window_sent(sk, (uint32_t)(field << ws));
     return (uint16_t)field;
 }
 

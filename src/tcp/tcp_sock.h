@@ -62,6 +62,9 @@ struct tcp_sock_ops {
     /* The receive window to advertise, in bytes (a shared, connection-level window); when NULL
      * the socket's own receive buffer decides. */
     size_t (*rcv_window)(struct tcp_sock *sk);
+    /* Optional: a segment announces `win` bytes of window (the field times the scale) from its
+     * acknowledgment; an upper layer with a shared window keeps its own advertised edge. */
+    void (*window_sent)(struct tcp_sock *sk, uint32_t win);
     /* How many bytes from seq may go in one segment (one DSS mapping must cover a segment);
      * when NULL, no limit beyond the MSS. Must return at least 1 for buffered data. */
     uint32_t (*seg_limit)(struct tcp_sock *sk, uint32_t seq);

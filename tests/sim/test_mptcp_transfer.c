@@ -325,10 +325,13 @@ static void test_add_addr_lost(void **state)
     struct sm_config cfg;
     two_paths(&cfg, 14);
     cfg.st.server_addrs = 2; /* the server announces its second address */
-    /* The server's packets to the client's first address come back over path 0. */
+    /* One middlebox state on the way back of both paths: a repeat may ride on any subflow's
+     * pure ACK (a data-level window update goes on the lowest-RTT subflow). */
     struct sm_drop_add_addr mb = {.drop = 2};
-    cfg.st.paths[0].rev.middlebox = sm_mb_drop_add_addr;
-    cfg.st.paths[0].rev.middlebox_user = &mb;
+    for (size_t p = 0; p < 2; p++) {
+        cfg.st.paths[p].rev.middlebox = sm_mb_drop_add_addr;
+        cfg.st.paths[p].rev.middlebox_user = &mb;
+    }
     struct sm_result *res = run("add_addr_lost", &cfg);
     struct sm_result r = *res;
     free(res);

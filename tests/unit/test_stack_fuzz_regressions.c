@@ -222,13 +222,13 @@ static void test_mptcp_one_sided_fallback(void **state)
     stack_script_run(mptcp_one_sided_fallback, sizeof(mptcp_one_sided_fallback));
 }
 
-/* Known, not fixed: on a lossless wire, an MPTCP connection whose peer's data-level window
- * closed with a one-byte window probe queued on a subflow that its own TCP window keeps shut
- * waits for that subflow's persist timer (about 30 s here) before the data flows again; the
- * stack had the byte already, through a data-level retransmission on another subflow, but
- * the DATA_ACK and window that would reopen the peer's send side never went out. This replay
- * holds it to the liveness bound (everything delivered within 10 virtual minutes); the
- * fuzzer's 5 s bound for lossless runs is relaxed for MPTCP until it is fixed. */
+/* On a lossless wire, an MPTCP connection whose peer's data-level window closed got the
+ * peer's one-byte window probe (through a data-level retransmission on another subflow), and
+ * its application read everything, yet it announced the reopened window only after about
+ * 30 s: each subflow judged "is a window update due?" in its own sequence space, where the
+ * data that arrived on the other subflows does not show. Now the data level keeps the edge it
+ * announced (DATA_ACK + window) and sends an update on one subflow when due. The fuzzer's
+ * 5 s liveness bound for lossless runs holds for MPTCP too (it was relaxed for this). */
 static const uint8_t mptcp_window_probe_stall[] = {
     0x09, 0x05, 0xfd, 0x63, 0x04, 0x00, 0x04, 0x00, 0xff, 0xff, 0x00, 0x38, 0xff,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x75, 0x7a, 0x69,
