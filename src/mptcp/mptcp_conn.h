@@ -83,10 +83,10 @@ struct mptcp_subflow {
     uint64_t penalized_at; /* its window was last cut for holding the head of line (push_hol) */
     /* MP_JOIN subflows (3.2). */
     bool join;
-    bool join_ok;      /* HMACs verified and the handshake's last ACK seen: may carry data */
-    bool backup;       /* we asked the peer to use it only as a backup */
-    bool peer_backup;  /* the peer asked us to */
-    bool prio_pending; /* an MP_PRIO with `backup` is due on it (3.3.8) */
+    bool join_ok;         /* HMACs verified and the handshake's last ACK seen: may carry data */
+    bool backup;          /* we asked the peer to use it only as a backup */
+    bool peer_backup;     /* the peer asked us to */
+    uint8_t prio_pending; /* MP_PRIOs with `backup` still to send on it (3.3.8) */
     uint8_t local_id, remote_id;
     uint32_t local_nonce, remote_nonce;
     /* MP_TCPRST (3.6): the reason our RSTs on it carry, and the peer's when it reset it. */

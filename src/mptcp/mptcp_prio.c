@@ -2,11 +2,17 @@
  * ... can be used to change the 'B' flag of the subflow on which it is sent", so it goes on a
  * pure ACK of that very subflow. B is a request from a data receiver to a data sender; we also
  * stop sending on a subflow we marked backup ourselves (as Linux does), and the scheduler sees
- * either flag at its next choice. */
+ * either flag at its next choice.
+ *
+ * Nothing acknowledges an MP_PRIO, and the pure ACK carrying it can be lost or dropped (the
+ * peer discards a segment outside its window, options and all): it goes on the next
+ * MPTCP_PRIO_SENDS pure ACKs of the subflow, which the peer takes as the same request. */
 #include "mptcp/mptcp_conn.h"
 
 #include "wire/mptcp_opt.h"
 #include "wire/tcp.h"
+
+#define MPTCP_PRIO_SENDS 3
 
 size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room)
 {
@@ -17,7 +23,7 @@ size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room)
     int n = wire_mptcp_write(&o, buf, room);
     if (n <= 0)
         return 0;
-    sf->prio_pending = false;
+    sf->prio_pending--;
     mib_inc(sf->mc->mib, MIB_MPTCP_PRIO_TX);
     return (size_t)n;
 }
@@ -39,7 +45,7 @@ unsigned mptcp_conn_set_backup(struct mptcp_conn *mc, const umptcp_addr *local, 
         if (!mptcp_prio_matches(sf, local) || sf->backup == backup)
             continue;
         sf->backup = backup;
-        sf->prio_pending = true;
+        sf->prio_pending = MPTCP_PRIO_SENDS;
         changed++;
         /* A pure ACK carries it now; a subflow still in its handshake sends it on its first
          * pure ACK after the handshake. */

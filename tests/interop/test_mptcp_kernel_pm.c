@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "mptcp_kernel_harness.h"
+#include "umptcp/mptcp.h"
 #include "umptcp/pm.h"
 
 #include <net/if.h>
@@ -116,13 +117,28 @@ static void test_umptcp_removes_address(void **state)
  * with MP_TCPRST, REMOVE_ADDR) or gives it back (a new join), FLAP_TOGGLES times: 1 + 9 joins
  * over the connection's life, more than the 8 subflows it has at once. Regression: closed
  * subflows kept their places, so joins after the 8th subflow never happened. An address is
- * removed only once the join from it is through (else the removal just aborts the join), and
+ * removed only once the join from it is complete (else the removal just aborts it), and
  * the DATA_FIN waits for the last toggle (no joins are made after it, as in Linux). */
-#define FLAP_TOGGLES 18
+#define FLAP_TOGGLES 19 /* remove first and last: 10 removals, 9 adds */
 #define FLAP_STEP (DOWN_BYTES / 128)
 
 static int g_flap_ifindex;
 static unsigned g_flaps;
+
+/* Does a usable subflow (its join complete: the kernel acknowledged our third ACK, so it
+ * counted MPJoinAckRx) start at local? */
+static bool usable_from(struct app *a, const umptcp_addr *local)
+{
+    umptcp_mptcp_info mi;
+    assert_int_equal(umptcp_conn_get_mptcp_info(a->c, &mi), UMPTCP_OK);
+    for (unsigned k = 0; k < mi.subflows; k++) {
+        umptcp_subflow_info si;
+        if (umptcp_conn_get_subflow_info(a->c, k, &si) == UMPTCP_OK && si.usable &&
+            umptcp_addr_equal(&si.tcp.local.addr, local))
+            return true;
+    }
+    return false;
+}
 
 static void umptcp_flap_second(struct app *a, uint64_t now)
 {
@@ -131,7 +147,7 @@ static void umptcp_flap_second(struct app *a, uint64_t now)
     assert_int_equal(umptcp_addr_parse(&second, "10.72.0.2"), 0);
     umptcp_stack *st = host_runtime_stack(a->rt);
     bool removing = g_flaps % 2 == 0;
-    if (removing && stack_mib(a, "MPTcpExtMPJoinSynAckRx") < 1 + g_flaps / 2) {
+    if (removing && !usable_from(a, &second)) {
         a->acted = false; /* the last join is not through yet: later */
         a->act_at += FLAP_STEP;
         return;
@@ -172,10 +188,10 @@ static void test_umptcp_address_flaps(void **state)
                   (unsigned long long)stack_mib(&a, "MPTcpExtRmAddrTx"),
                   kernel_mib("RmAddr") - rm_before, kernel_mib("MPJoinAckRx") - join_before);
     assert_int_equal(g_flaps, FLAP_TOGGLES);
-    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinSynAckRx"), 1 + FLAP_TOGGLES / 2);
-    assert_true(stack_mib(&a, "MPTcpExtRmAddrTx") >= FLAP_TOGGLES / 2);
-    assert_true(kernel_mib("RmAddr") - rm_before >= FLAP_TOGGLES / 2);
-    assert_int_equal(kernel_mib("MPJoinAckRx") - join_before, 1 + FLAP_TOGGLES / 2);
+    assert_int_equal(stack_mib(&a, "MPTcpExtMPJoinSynAckRx"), 10);
+    assert_true(stack_mib(&a, "MPTcpExtRmAddrTx") >= 10);
+    assert_true(kernel_mib("RmAddr") - rm_before >= 10);
+    assert_int_equal(kernel_mib("MPJoinAckRx") - join_before, 10);
     check_kernel_clean();
     app_teardown(&a);
     assert_int_equal(netns_sh("ip link del dev umr11"), 0);
@@ -243,7 +259,10 @@ static void test_umptcp_mp_prio_to_kernel(void **state)
                   (unsigned long long)stack_mib(&a, "MPTcpExtMPPrioTx"),
                   kernel_mib("MPPrioRx") - prio_before);
     assert_true(a.acted);
-    assert_int_equal(stack_mib(&a, "MPTcpExtMPPrioTx"), 1);
+    /* On up to three pure ACKs (a lone one could be lost or fall outside the kernel's
+     * window); the kernel counts each one that arrives. */
+    assert_true(stack_mib(&a, "MPTcpExtMPPrioTx") >= 1);
+    assert_true(stack_mib(&a, "MPTcpExtMPPrioTx") <= 3);
     assert_true(kernel_mib("MPPrioRx") > prio_before);
     check_kernel_clean();
     app_teardown(&a);

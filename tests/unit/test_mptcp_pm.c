@@ -12,6 +12,7 @@
 #include "testutil.h"
 #include "umptcp/conn.h"
 #include "umptcp/error.h"
+#include "umptcp/mptcp.h"
 #include "umptcp/pm.h"
 #include "wire/mptcp_opt.h"
 #include "wire/tcp.h"
@@ -44,6 +45,7 @@ struct px {
     uint8_t lis_max_subflows; /* the listener's subflow limit (0: default) */
     bool corrupt_join_synack; /* B's MP_JOIN SYN/ACK HMAC is damaged on the wire */
     bool drop_rst_from_b2;    /* B's RSTs from B2 are lost (its interface went away first) */
+    unsigned drop_prio;       /* this many segments carrying MP_PRIO are lost */
     /* "A receiver that drops what it acknowledged": one data segment of A's A2 subflow is lost
      * while B's next ACK there is rewritten to cover it, as a peer does that discards a failing
      * subflow's unread data; the act then runs 100 ms later (when the data level is stuck). */
@@ -203,6 +205,17 @@ static enum tp_verdict px_lie(struct px *x, int from, struct tp_packet *pkt,
     return TP_PASS;
 }
 
+static bool px_has_prio(const struct wire_segment *seg)
+{
+    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
+        struct wire_mptcp_opt o;
+        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, &o) > 0 &&
+            o.subtype == WIRE_MPTCP_MP_PRIO)
+            return true;
+    }
+    return false;
+}
+
 static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,
                                  const struct wire_segment *seg)
 {
@@ -215,6 +228,10 @@ static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struc
     if (x->drop_rst_from_b2 && seg != NULL && (seg->tcp.flags & WIRE_TCP_RST) &&
         umptcp_addr_equal(&seg->ip.src, &b2))
         return TP_DROP;
+    if (x->drop_prio > 0 && seg != NULL && px_has_prio(seg)) {
+        x->drop_prio--;
+        return TP_DROP;
+    }
     if (x->corrupt_join_synack && from == TP_B && seg != NULL)
         px_damage_join_synack(pkt, seg);
     if (x->lie && seg != NULL)
@@ -457,9 +474,10 @@ static void test_mp_prio_moves_data(void **state)
     x->act = px_backup_a2;
     px_run(x, 8 << 20);
     assert_true(x->acted);
-    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 1);
-    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 1);
-    assert_int_equal(x->opt_seen[TP_A][WIRE_MPTCP_MP_PRIO], 1);
+    /* Sent on three pure ACKs (nothing acknowledges it); B takes each as the same request. */
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 3);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 3);
+    assert_int_equal(x->opt_seen[TP_A][WIRE_MPTCP_MP_PRIO], 3);
     print_message("  A data from A2 before: %u; after (A, B on A2 / first): %u/%u, %u/%u\n",
                   x->data_src_a2, x->data_after_act[TP_A][1], x->data_after_act[TP_A][0],
                   x->data_after_act[TP_B][1], x->data_after_act[TP_B][0]);
@@ -468,6 +486,42 @@ static void test_mp_prio_moves_data(void **state)
     assert_true(x->data_after_act[TP_B][0] > 0);
     assert_int_equal(x->data_after_act[TP_A][1], 0);
     assert_int_equal(x->data_after_act[TP_B][1], 0);
+    px_free(x);
+}
+
+/* The first two segments carrying the MP_PRIO are lost: the third gets through, and B stops
+ * sending on the subflow as before. Regression: MP_PRIO went once, and a lost (or, at the
+ * kernel, out-of-window) pure ACK left the peer sending on a path we asked it to spare. */
+static void test_mp_prio_repeated(void **state)
+{
+    (void)state;
+    struct px *x = px_new(true, false);
+    x->act_at = 1 << 20;
+    x->act = px_backup_a2;
+    x->drop_prio = 2;
+    px_run(x, 8 << 20);
+    assert_true(x->acted);
+    assert_int_equal(x->drop_prio, 0);
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 3);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 1);
+    print_message("  B data after the MP_PRIO request (first / A2): %u / %u\n",
+                  x->data_after_act[TP_B][0], x->data_after_act[TP_B][1]);
+    assert_true(x->data_after_act[TP_B][0] > 0);
+    assert_true(x->data_after_act[TP_B][1] < 8);
+    /* B knows: its subflow to A2 is a backup at our request. */
+    umptcp_addr a2 = px_addr(A2);
+    umptcp_mptcp_info mi;
+    assert_int_equal(umptcp_conn_get_mptcp_info(x->c[TP_B], &mi), UMPTCP_OK);
+    unsigned to_a2 = 0;
+    for (unsigned k = 0; k < mi.subflows; k++) {
+        umptcp_subflow_info si;
+        assert_int_equal(umptcp_conn_get_subflow_info(x->c[TP_B], k, &si), UMPTCP_OK);
+        if (umptcp_addr_equal(&si.tcp.remote.addr, &a2)) {
+            to_a2++;
+            assert_true(si.peer_backup);
+        }
+    }
+    assert_int_equal(to_a2, 1);
     px_free(x);
 }
 
@@ -497,8 +551,9 @@ static void test_stack_backup_address(void **state)
     assert_int_equal(x->a2_at_act, 0); /* none while backup */
     assert_true(x->data_src_a2 > 0);
     assert_true(x->data_after_act[TP_B][1] > 0);
-    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 1); /* only the way back */
-    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 1);
+    /* Only the way back (on three pure ACKs, see mptcp_prio.c). */
+    assert_int_equal(tp_counter(x->p, TP_A, "MPTcpExtMPPrioTx"), 3);
+    assert_int_equal(tp_counter(x->p, TP_B, "MPTcpExtMPPrioRx"), 3);
     px_free(x);
 }
 
@@ -638,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_rst_reason_on_join_hmac_failure),
         cmocka_unit_test(test_rst_reason_over_subflow_limit),
         cmocka_unit_test(test_mp_prio_moves_data),
+        cmocka_unit_test(test_mp_prio_repeated),
         cmocka_unit_test(test_stack_backup_address),
         cmocka_unit_test(test_remove_addr_client),
         cmocka_unit_test(test_remove_addr_server),
