@@ -401,10 +401,41 @@ void mptcp_fail_csum(struct mptcp_conn *mc, struct mptcp_subflow *sf,
         return;
     }
     mc->fb.fail_tx = true;
+    mc->fb.fail_at = now;
     mc->fb.fail_dsn = c->map_dsn;
     mc->fb.rx_discard = true;
     mib_inc(mc->mib, MIB_MPTCP_MP_FAIL_TX);
     sf->sk->ack_now = true;
+}
+
+uint64_t mptcp_fail_deadline(const struct mptcp_conn *mc)
+{
+    if (!mc->fallback || !mc->fb.fail_tx)
+        return UINT64_MAX;
+    return mc->fb.fail_give_up ? 0 : mc->fb.fail_at + MPTCP_FAIL_TIMEOUT_NS;
+}
+
+bool mptcp_fail_peer_fin(struct mptcp_conn *mc)
+{
+    if (!mc->fallback || !mc->fb.fail_tx)
+        return false;
+    mc->fb.fail_give_up = true;
+    return true;
+}
+
+bool mptcp_fail_check_timeout(struct mptcp_conn *mc, uint64_t now)
+{
+    if (now < mptcp_fail_deadline(mc))
+        return false;
+    /* 3.7 leaves it open; as Linux: the connection cannot go on, reset it (middlebox). */
+    mc->fb.fail_tx = false;
+    mc->fb.rx_discard = false;
+    struct mptcp_subflow *sf = mc->nsub > 0 ? mc->sub[0] : NULL;
+    if (sf != NULL) {
+        sf->rst_reason = WIRE_TCPRST_MIDDLEBOX;
+        fb_reset_subflow(mc, sf, false, 0, now);
+    }
+    return true;
 }
 
 /* ---- output -----------------------------------------------------------------------------------

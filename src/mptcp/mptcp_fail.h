@@ -27,6 +27,11 @@ struct tcp_sock;
 struct wire_dss;
 struct wire_segment;
 
+/* How long we wait for the peer's answer to our MP_FAIL (its infinite mapping) before we
+ * reset the connection: a peer or middlebox that never answers would otherwise have us drop
+ * its bytes for good. Linux gives up after TCP_RTO_MAX, the same 120 s. */
+#define MPTCP_FAIL_TIMEOUT_NS (120ull * 1000000000ull)
+
 struct mptcp_fb {
     const char *why; /* the fallback reason (static text), NULL while MPTCP */
     bool late;       /* after the handshake (3.7): the peer may still send MP_FAIL, DSS */
@@ -47,7 +52,9 @@ struct mptcp_fb {
     bool fail_tx;   /* MP_FAIL(fail_dsn) on every segment until the peer's infinite mapping */
     bool fail_echo; /* MP_FAIL(fail_dsn) answering the peer's, until ours is acknowledged */
     uint64_t fail_dsn;
-    bool fail_rx; /* the peer's MP_FAIL arrived */
+    bool fail_rx;      /* the peer's MP_FAIL arrived */
+    uint64_t fail_at;  /* when fail_tx began: the peer has MPTCP_FAIL_TIMEOUT_NS to answer */
+    bool fail_give_up; /* the peer ended its stream without answering: reset at once */
     /* The RST being sent now on this subflow carries MP_FAIL(rst_dsn). */
     const struct mptcp_subflow *rst_sf;
     uint64_t rst_dsn;
@@ -87,6 +94,15 @@ void mptcp_fail_csum(struct mptcp_conn *mc, struct mptcp_subflow *sf,
 /* ---- output (mptcp_subflow.c) --------------------------------------------------------------- */
 
 /* Options of a segment in fallback: the infinite mapping and MP_FAIL, while due. */
+/* Our MP_FAIL unanswered (no infinite mapping from the peer): when we give up and reset the
+ * connection, or UINT64_MAX when not waiting. */
+uint64_t mptcp_fail_deadline(const struct mptcp_conn *mc);
+/* The peer's FIN came while we wait for that answer: the bytes we dropped will never come
+ * again, so the stream cannot end in order; true when so (the reset follows from the timer,
+ * outside segment processing). */
+bool mptcp_fail_peer_fin(struct mptcp_conn *mc);
+/* Resets the subflow (so the connection) once that deadline passed; true when it did. */
+bool mptcp_fail_check_timeout(struct mptcp_conn *mc, uint64_t now);
 size_t mptcp_fail_opt_write(struct mptcp_subflow *sf, const struct tcp_seg_info *info, uint8_t *buf,
                             size_t room);
 /* MP_FAIL on the RST being sent on sf, if any (0 otherwise). */

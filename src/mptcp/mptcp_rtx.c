@@ -47,11 +47,20 @@ static uint64_t mptcp_rtx_rto(const struct mptcp_conn *mc)
                                                            : MPTCP_RTX_MAX_BACKOFF);
 }
 
-uint64_t mptcp_conn_next_timeout(const struct mptcp_conn *mc)
+/* The data-level retransmission timer's expiry, or UINT64_MAX. */
+static uint64_t mptcp_rtx_due(const struct mptcp_conn *mc)
 {
-    if (mc == NULL || mc->fallback || mc->closed || !mc->rcv_ready || !mptcp_rtx_outstanding(mc))
+    if (mc->fallback || mc->closed || !mc->rcv_ready || !mptcp_rtx_outstanding(mc))
         return UINT64_MAX;
     return mc->rtx_stamp + mptcp_rtx_rto(mc);
+}
+
+uint64_t mptcp_conn_next_timeout(const struct mptcp_conn *mc)
+{
+    if (mc == NULL || mc->closed)
+        return UINT64_MAX;
+    uint64_t rtx = mptcp_rtx_due(mc), fail = mptcp_fail_deadline(mc);
+    return rtx < fail ? rtx : fail;
 }
 
 /* The open subflow that carried the data-level byte dsn (its mapping is kept until DATA_ACKed),
@@ -79,7 +88,9 @@ static const struct mptcp_subflow *mptcp_rtx_carrier(const struct mptcp_conn *mc
 
 void mptcp_conn_on_timeout(struct mptcp_conn *mc, uint64_t now)
 {
-    uint64_t due = mptcp_conn_next_timeout(mc);
+    if (mc == NULL || mc->closed || mptcp_fail_check_timeout(mc, now))
+        return;
+    uint64_t due = mptcp_rtx_due(mc);
     if (due == UINT64_MAX || now < due)
         return;
     mc->rtx_stamp = now;

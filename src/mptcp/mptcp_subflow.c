@@ -378,7 +378,10 @@ static void mptcp_sf_peer_fin(struct tcp_sock *sk, uint64_t now)
 {
     struct mptcp_subflow *sf = sk->upper;
     struct mptcp_conn *mc = sf->mc;
-    /* In fallback the subflow's FIN ends the data stream; otherwise the DATA_FIN does. */
+    /* In fallback the subflow's FIN ends the data stream; otherwise the DATA_FIN does. Not
+     * while our MP_FAIL waits for its answer: what we dropped meanwhile is lost (3.7). */
+    if (mptcp_fail_peer_fin(mc))
+        return;
     if (mc->fallback && !mc->peer_fin) {
         mc->peer_fin = true;
         if (mc->ops->peer_closed != NULL)

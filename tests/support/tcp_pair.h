@@ -157,5 +157,7 @@ size_t tp_stream_write(struct tp_stream *s, umptcp_conn *c, uint64_t now);
 size_t tp_stream_read(struct tp_stream *s, umptcp_conn *c, size_t max, uint64_t now);
 /* Fails the test unless exactly src was read (length and SHA-256). */
 void tp_stream_check(struct tp_stream *s);
+/* Fails the test unless what was read is the start of src (SHA-256 of that many bytes). */
+void tp_stream_check_prefix(struct tp_stream *s);
 
 #endif

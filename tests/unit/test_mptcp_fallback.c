@@ -27,6 +27,7 @@ enum fb_strip {
     STRIP_SYNACK,    /* MPTCP options off the SYN/ACK */
     STRIP_THIRD_ACK, /* ... off the client's first segment after the SYN/ACK */
     STRIP_AFTER,     /* ... off every segment after the handshake (SYN, SYN/ACK, third ACK) */
+    STRIP_AFTER_CORRUPTION, /* ... off every segment once a payload was damaged */
 };
 
 struct fx {
@@ -118,6 +119,8 @@ static bool strip_this(struct fx *x, int from, const struct wire_segment *seg)
     case STRIP_AFTER:
         /* The client's first segment after the SYN/ACK is the third ACK. */
         return !syn && (from == TP_B || x->nonsyn[from] > 1);
+    case STRIP_AFTER_CORRUPTION:
+        return x->corrupted > 0;
     default:
         return false;
     }
@@ -444,6 +447,57 @@ static void test_csum_fail_single_subflow_s2c(void **state)
     run_csum_single(TP_B);
 }
 
+/* One subflow, and the answer to our MP_FAIL never comes (a middlebox strips the sender's
+ * options once it damaged a payload, infinite mapping included). Regressions: when the sender
+ * then finished, the receiver took its FIN as the end of the stream and reported an orderly
+ * close after 55 KB of 4 MB (the rest dropped while waiting); when the sender stayed idle,
+ * the receiver waited forever. Now the FIN resets the connection, and so does the wait after
+ * MPTCP_FAIL_TIMEOUT_NS (as Linux). Every byte read is the byte sent at its offset. */
+static void run_unanswered(bool sender_finishes)
+{
+    struct fx *x = fx_new(true, false);
+    x->corrupt_from = TP_A;
+    x->corrupt_at = 40;
+    x->strip[TP_A] = STRIP_AFTER_CORRUPTION;
+    tp_stream_init(&x->s[TP_A], 4u << 20, 1);
+    tp_stream_init(&x->s[TP_B], 64u << 10, 2);
+    x->s[TP_A].shutdown_after = x->s[TP_B].shutdown_after = sender_finishes;
+    umptcp_conn_opts so = {.mptcp = true};
+    x->lis = tp_listen(x->p, TP_B, 5201, &so);
+    umptcp_conn_opts co = {.mptcp = true, .mptcp_checksum = true};
+    x->c[TP_A] = tp_connect(x->p, TP_A, 5201, &co);
+    assert_true(tp_run_until(x->p, both_closed, x, x->p->now + 300 * TP_SEC));
+    print_message("  closed at %.1f s: A error %d, B error %d; B read %zu of %zu\n",
+                  (double)x->p->now / 1e9, x->err[TP_A], x->err[TP_B], x->s[TP_A].received,
+                  x->s[TP_A].written);
+    assert_int_equal(x->corrupted, 1);
+    assert_int_equal(ctr(x, TP_B, "MPTcpExtMPFailTx"), 1);
+    assert_int_equal(ctr(x, TP_B, "MPTcpExtInfiniteMapRx"), 0);
+    if (sender_finishes) {
+        assert_true(x->p->now < 10 * TP_SEC);
+    } else {
+        assert_true(x->p->now >= MPTCP_FAIL_TIMEOUT_NS);
+        assert_true(x->p->now < MPTCP_FAIL_TIMEOUT_NS + 30 * TP_SEC);
+        assert_int_not_equal(x->err[TP_A], 0); /* our reset reached it */
+    }
+    assert_int_not_equal(x->err[TP_B], 0);
+    tp_stream_check_prefix(&x->s[TP_A]);
+    assert_true(x->s[TP_A].received < x->s[TP_A].written);
+    fx_free(x);
+}
+
+static void test_csum_fail_unanswered_fin(void **state)
+{
+    (void)state;
+    run_unanswered(true);
+}
+
+static void test_csum_fail_unanswered_idle(void **state)
+{
+    (void)state;
+    run_unanswered(false);
+}
+
 /* Two subflows: the damaged one is reset with MP_FAIL on its RST; the data it carried is sent
  * again on the other one (3.7, 3.3.6); the connection stays MPTCP. */
 static void test_csum_fail_two_subflows(void **state)
@@ -516,6 +570,8 @@ int main(void)
         cmocka_unit_test(test_strip_after_handshake_csum),
         cmocka_unit_test(test_csum_fail_single_subflow_c2s),
         cmocka_unit_test(test_csum_fail_single_subflow_s2c),
+        cmocka_unit_test(test_csum_fail_unanswered_fin),
+        cmocka_unit_test(test_csum_fail_unanswered_idle),
         cmocka_unit_test(test_csum_fail_two_subflows),
         cmocka_unit_test(test_join_loses_mappings),
         cmocka_unit_test(test_read_raises_no_event),
