@@ -207,13 +207,8 @@ static enum tp_verdict px_lie(struct px *x, int from, struct tp_packet *pkt,
 
 static bool px_has_prio(const struct wire_segment *seg)
 {
-    for (unsigned i = 0; i < seg->opt.mptcp_count; i++) {
-        struct wire_mptcp_opt o;
-        if (wire_mptcp_parse(seg->opt.mptcp[i].data, seg->opt.mptcp[i].len, &o) > 0 &&
-            o.subtype == WIRE_MPTCP_MP_PRIO)
-            return true;
-    }
-    return false;
+    struct wire_mptcp_opt o;
+    return wire_mptcp_find(seg, WIRE_MPTCP_MP_PRIO, &o);
 }
 
 static enum tp_verdict px_filter(void *user, struct tcp_pair *p, int from, struct tp_packet *pkt,

@@ -112,13 +112,8 @@ static struct tcp_sock *fake_sock(struct fake *f)
 
 static bool has_prio(const struct wire_segment *s)
 {
-    for (unsigned i = 0; i < s->opt.mptcp_count; i++) {
-        struct wire_mptcp_opt o;
-        if (wire_mptcp_parse(s->opt.mptcp[i].data, s->opt.mptcp[i].len, &o) > 0 &&
-            o.subtype == WIRE_MPTCP_MP_PRIO)
-            return true;
-    }
-    return false;
+    struct wire_mptcp_opt o;
+    return wire_mptcp_find(s, WIRE_MPTCP_MP_PRIO, &o);
 }
 
 /* Feeds the peer's SYN/ACK (with SACK-permitted, timestamps, window scale 7). */
