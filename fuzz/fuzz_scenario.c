@@ -90,10 +90,9 @@ static void check_events(const struct scn_scenario *s)
         if (i > 0)
             check(s->event[i - 1].at_ns < ev->at_ns ||
                   (s->event[i - 1].at_ns == ev->at_ns && s->event[i - 1].line < ev->line));
-        if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_ADD_ADDR ||
-            ev->kind == SCN_EV_BACKUP) {
-            size_t n, i;
-            check(scn_find_addr(s, &ev->addr, &n, &i) && n == ev->node && i == ev->iface);
+        if (scn_event_is_address(ev->kind)) {
+            size_t n, ifc;
+            check(scn_find_addr(s, &ev->addr, &n, &ifc) && n == ev->node && ifc == ev->iface);
         } else {
             check(ev->kind <= SCN_EV_QUEUE && ev->link < s->nlink);
             check(ev->dirmask != 0 && (ev->dirmask & ~(SCN_DIR_AB | SCN_DIR_BA)) == 0);

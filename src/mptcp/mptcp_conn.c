@@ -602,10 +602,8 @@ static bool mptcp_conn_window_update_due(const struct mptcp_conn *mc, uint32_t m
     uint64_t edge = mc->rcv_nxt + mptcp_conn_rcv_window(mc);
     if (!mptcp_dsn_gt(edge, mc->rcv_adv))
         return false;
-    uint64_t thresh = 2ull * mss, half = tcp_rcvbuf_capacity(&mc->rcv) / 2;
-    if (half < thresh)
-        thresh = half;
-    return edge - mc->rcv_adv >= thresh || mc->rcv_adv - mc->rcv_nxt < mss;
+    return tcp_window_update_worth(edge - mc->rcv_adv, mc->rcv_adv - mc->rcv_nxt,
+                                   tcp_rcvbuf_capacity(&mc->rcv), mss);
 }
 
 /* Announces the window on one subflow (the lowest RTT among those open) when due. */

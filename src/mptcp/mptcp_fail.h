@@ -91,9 +91,8 @@ bool mptcp_fail_tx_una(const struct mptcp_conn *mc, const struct mptcp_subflow *
 void mptcp_fail_csum(struct mptcp_conn *mc, struct mptcp_subflow *sf,
                      const struct mptcp_rmap_chunk *c, uint64_t now);
 
-/* ---- output (mptcp_subflow.c) --------------------------------------------------------------- */
+/* ---- our MP_FAIL unanswered (the timer in mptcp_rtx.c, the FIN in mptcp_subflow.c) ---------- */
 
-/* Options of a segment in fallback: the infinite mapping and MP_FAIL, while due. */
 /* Our MP_FAIL unanswered (no infinite mapping from the peer): when we give up and reset the
  * connection, or UINT64_MAX when not waiting. */
 uint64_t mptcp_fail_deadline(const struct mptcp_conn *mc);
@@ -103,6 +102,10 @@ uint64_t mptcp_fail_deadline(const struct mptcp_conn *mc);
 bool mptcp_fail_peer_fin(struct mptcp_conn *mc);
 /* Resets the subflow (so the connection) once that deadline passed; true when it did. */
 bool mptcp_fail_check_timeout(struct mptcp_conn *mc, uint64_t now);
+
+/* ---- output (mptcp_subflow.c) --------------------------------------------------------------- */
+
+/* Options of a segment in fallback: the infinite mapping and MP_FAIL, while due. */
 size_t mptcp_fail_opt_write(struct mptcp_subflow *sf, const struct tcp_seg_info *info, uint8_t *buf,
                             size_t room);
 /* MP_FAIL on the RST being sent on sf, if any (0 otherwise). */

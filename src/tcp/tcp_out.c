@@ -404,13 +404,17 @@ static bool tcp_out_window_update_due(struct tcp_sock *sk)
     uint32_t edge = rcv_nxt + (uint32_t)win;
     if (!tcp_seq_gt(edge, sk->rcv_adv))
         return false;
-    uint32_t gain = edge - sk->rcv_adv;
-    size_t half = tcp_rcvbuf_capacity(&sk->rcv) / 2;
-    uint32_t thresh = 2 * sk->mss;
+    return tcp_window_update_worth(edge - sk->rcv_adv, sk->rcv_adv - rcv_nxt,
+                                   tcp_rcvbuf_capacity(&sk->rcv), sk->mss);
+}
+
+bool tcp_window_update_worth(uint64_t gain, uint64_t left, size_t capacity, uint32_t mss)
+{
+    uint64_t thresh = 2ull * mss, half = capacity / 2;
     if (half < thresh)
-        thresh = (uint32_t)half;
+        thresh = half;
     /* A window that was (nearly) closed always gets an update once it opens. */
-    return gain >= thresh || sk->rcv_adv - rcv_nxt < sk->mss;
+    return gain >= thresh || left < mss;
 }
 
 void tcp_output(struct tcp_sock *sk, uint64_t now)

@@ -240,6 +240,11 @@ bool tcp_out_persist_send(struct tcp_sock *sk, uint64_t now);
 /* Window to advertise in the segment we are about to send (already scaled down), updating
  * rcv_adv. */
 uint16_t tcp_window_to_advertise(struct tcp_sock *sk, bool syn);
+/* RFC 9293 3.8.6.2.2 receiver SWS avoidance: is a window update worth a segment, when the
+ * right edge would move by `gain` bytes and `left` bytes of the announced window remain, for
+ * a buffer of `capacity` bytes? (gain >= min(capacity / 2, 2 * MSS), or left below one MSS.)
+ * Shared by the subflow and the MPTCP data level (in DSN space). */
+bool tcp_window_update_worth(uint64_t gain, uint64_t left, size_t capacity, uint32_t mss);
 
 /* ---- tcp_newreno.c ----------------------------------------------------------------------- */
 

@@ -119,6 +119,12 @@ enum scn_event_kind {
 #define SCN_DIR_AB 1u
 #define SCN_DIR_BA 2u
 
+/* An event about a host's address (node, iface, addr) rather than a link. */
+static inline bool scn_event_is_address(enum scn_event_kind k)
+{
+    return k == SCN_EV_REMOVE_ADDR || k == SCN_EV_ADD_ADDR || k == SCN_EV_BACKUP;
+}
+
 struct scn_event {
     uint64_t at_ns;
     enum scn_event_kind kind;

@@ -29,11 +29,6 @@ static const struct scn_action scn_actions[] = {
     {"backup", SCN_EV_BACKUP, 3, "backup ADDRESS on|off"},
 };
 
-static bool scn_event_is_link(enum scn_event_kind k)
-{
-    return k != SCN_EV_REMOVE_ADDR && k != SCN_EV_ADD_ADDR && k != SCN_EV_BACKUP;
-}
-
 /* LINK, LINK.ab or LINK.ba. */
 static int scn_event_link(struct scn_pstate *st, struct scn_event *ev, const char *tok)
 {
@@ -119,7 +114,7 @@ int scn_event_key(struct scn_pstate *st, const char *key, const char *value)
         return scn_fail(st, st->lineno, "%s: '%s = %s': expected '%s'", st->ctx, key, value,
                         a->usage);
     ev.kind = a->kind;
-    if (scn_event_is_link(a->kind)) {
+    if (!scn_event_is_address(a->kind)) {
         if (!scn_event_link(st, &ev, tok[1]))
             return 0;
     } else if (!scn_addr_value(tok[1], &ev.addr, why, sizeof(why))) {

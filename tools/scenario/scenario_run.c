@@ -95,8 +95,7 @@ static void scn_event_fire(struct sim_world *w, void *arg, uint64_t now)
     (void)now;
     struct scn_evctx *ctx = arg;
     const struct scn_event *ev = ctx->ev;
-    if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_ADD_ADDR ||
-        ev->kind == SCN_EV_BACKUP) {
+    if (scn_event_is_address(ev->kind)) {
         scn_event_addr(ctx->run, ev);
         return;
     }

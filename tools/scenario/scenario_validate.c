@@ -260,8 +260,7 @@ static bool scn_validate_event(struct scn_pstate *st, size_t ei)
         return scn_fail(st, ev->line, "[events]: %s is after the end of the scenario (duration %s)",
                         t, d);
     }
-    if (ev->kind == SCN_EV_REMOVE_ADDR || ev->kind == SCN_EV_ADD_ADDR ||
-        ev->kind == SCN_EV_BACKUP) {
+    if (scn_event_is_address(ev->kind)) {
         if (!scn_find_addr(s, &ev->addr, &ev->node, &ev->iface))
             return scn_fail(st, ev->line, "[events]: no host has the address %s",
                             scn_addr_str(&ev->addr, a, sizeof(a)));

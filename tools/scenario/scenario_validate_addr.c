@@ -9,11 +9,6 @@
 
 #include <stdio.h>
 
-static bool scn_is_addr_event(enum scn_event_kind k)
-{
-    return k == SCN_EV_REMOVE_ADDR || k == SCN_EV_ADD_ADDR || k == SCN_EV_BACKUP;
-}
-
 static bool scn_is_presence_event(enum scn_event_kind k)
 {
     return k == SCN_EV_REMOVE_ADDR || k == SCN_EV_ADD_ADDR;
@@ -123,7 +118,7 @@ bool scn_validate_addr_events(struct scn_pstate *st)
     struct scn_scenario *s = st->s;
     scn_mark_late(s);
     for (size_t i = 0; i < s->nevent; i++)
-        if (scn_is_addr_event(s->event[i].kind) && !scn_check_addr_event(st, i))
+        if (scn_event_is_address(s->event[i].kind) && !scn_check_addr_event(st, i))
             return false;
     for (size_t fi = 0; fi < s->nflow; fi++) {
         if (!scn_check_flow_addr(st, fi, &s->flow[fi].source, "source") ||
