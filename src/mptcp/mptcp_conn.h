@@ -83,10 +83,11 @@ struct mptcp_subflow {
     uint64_t penalized_at; /* its window was last cut for holding the head of line (push_hol) */
     /* MP_JOIN subflows (3.2). */
     bool join;
-    bool join_ok;         /* HMACs verified and the handshake's last ACK seen: may carry data */
-    bool backup;          /* we asked the peer to use it only as a backup */
-    bool peer_backup;     /* the peer asked us to */
-    uint8_t prio_pending; /* MP_PRIOs with `backup` still to send on it (3.3.8) */
+    bool join_ok;          /* HMACs verified and the handshake's last ACK seen: may carry data */
+    bool backup;           /* we asked the peer to use it only as a backup */
+    bool peer_backup;      /* the peer asked us to */
+    uint8_t prio_pending;  /* MP_PRIOs with `backup` still to send on it (3.3.8) */
+    uint64_t prio_next_at; /* ... not before then (repeats spread out in time) */
     uint8_t local_id, remote_id;
     uint32_t local_nonce, remote_nonce;
     /* MP_TCPRST (3.6): the reason our RSTs on it carry, and the peer's when it reset it. */
@@ -276,7 +277,7 @@ void mptcp_rmaddr_input(struct mptcp_conn *mc, const struct wire_remove_addr *rm
 unsigned mptcp_conn_set_backup(struct mptcp_conn *mc, const umptcp_addr *local, bool backup,
                                uint64_t now);
 /* The MP_PRIO due on sf's next segment without data (0 when none or no room). */
-size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room);
+size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room, uint64_t now);
 /* The peer's MP_PRIO on sf. */
 void mptcp_prio_input(struct mptcp_subflow *sf, const struct wire_mp_prio *p, uint64_t now);
 /* Data-level retransmission (mptcp_rtx.c): when the connection's timer is due (UINT64_MAX:

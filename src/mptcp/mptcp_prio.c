@@ -6,17 +6,20 @@
  *
  * Nothing acknowledges an MP_PRIO, and the pure ACK carrying it can be lost or dropped (the
  * peer discards a segment outside its window, options and all): it goes on the next
- * MPTCP_PRIO_SENDS pure ACKs of the subflow, which the peer takes as the same request. */
+ * MPTCP_PRIO_SENDS pure ACKs of the subflow, which the peer takes as the same request, at
+ * least MPTCP_PRIO_SPACING_NS (or a smoothed RTT) apart: a burst that overflows a queue on the
+ * way (a TUN device's backlog under load) must not take every copy with it. */
 #include "mptcp/mptcp_conn.h"
 
 #include "wire/mptcp_opt.h"
 #include "wire/tcp.h"
 
 #define MPTCP_PRIO_SENDS 3
+#define MPTCP_PRIO_SPACING_NS (20ull * 1000000ull)
 
-size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room)
+size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room, uint64_t now)
 {
-    if (!sf->prio_pending)
+    if (!sf->prio_pending || now < sf->prio_next_at)
         return 0;
     struct wire_mptcp_opt o = {.subtype = WIRE_MPTCP_MP_PRIO};
     o.u.prio.backup = sf->backup;
@@ -24,6 +27,8 @@ size_t mptcp_prio_write(struct mptcp_subflow *sf, uint8_t *buf, size_t room)
     if (n <= 0)
         return 0;
     sf->prio_pending--;
+    uint64_t srtt = sf->sk != NULL ? tcp_rtt_srtt(&sf->sk->rtt) : 0;
+    sf->prio_next_at = now + (srtt > MPTCP_PRIO_SPACING_NS ? srtt : MPTCP_PRIO_SPACING_NS);
     mib_inc(sf->mc->mib, MIB_MPTCP_PRIO_TX);
     return (size_t)n;
 }
@@ -46,6 +51,7 @@ unsigned mptcp_conn_set_backup(struct mptcp_conn *mc, const umptcp_addr *local, 
             continue;
         sf->backup = backup;
         sf->prio_pending = MPTCP_PRIO_SENDS;
+        sf->prio_next_at = 0;
         changed++;
         /* A pure ACK carries it now; a subflow still in its handshake sends it on its first
          * pure ACK after the handshake. */

@@ -135,7 +135,7 @@ static size_t mptcp_sf_opt_write(struct tcp_sock *sk, const struct tcp_seg_info 
             return n;
         if (room > 12 + n) {
             n += mptcp_rmaddr_write(mc, buf + n, room - 12 - n, now);
-            n += mptcp_prio_write(sf, buf + n, room - 12 - n);
+            n += mptcp_prio_write(sf, buf + n, room - 12 - n, now);
         }
     }
     return n + mptcp_sf_write_dss(sf, info, n == 0, buf + n, room - n);
